@@ -1,0 +1,68 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "common/metrics.hpp"
+#include "http/router.hpp"
+
+namespace sn::http {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    std::uint64_t body_limit = 1024 * 1024;
+    std::chrono::milliseconds read_timeout{10'000};  // for a whole request once its first byte came
+    std::chrono::milliseconds idle_timeout{60'000};  // keep-alive connection with no request
+};
+
+/// Returns the token's subject (a user id) when the bearer token is genuine and unexpired.
+using TokenVerifier = std::function<std::optional<std::string>(std::string_view token)>;
+
+/// HTTP/1.1 server on Boost.Beast coroutines: keep-alive, body limit, timeouts, routing,
+/// bearer-token check, X-Request-ID, per-route metrics, and the one place where exceptions
+/// become HTTP statuses.
+class Server {
+   public:
+    Server(boost::asio::io_context& io, ServerOptions options, const Router& router, TokenVerifier verify,
+           metrics::Registry& metrics);
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Binds and starts accepting; throws if the port cannot be bound.
+    void Start();
+    /// Stops accepting, closes idle connections, and lets requests in flight finish.
+    void Stop();
+    [[nodiscard]] std::uint16_t Port() const noexcept { return port_; }
+
+   private:
+    struct Session;
+    boost::asio::awaitable<void> Accept();
+    boost::asio::awaitable<void> Serve(std::shared_ptr<Session> session);
+    boost::asio::awaitable<Response> Dispatch(const Request& request, std::string request_id);
+
+    boost::asio::io_context& io_;
+    ServerOptions options_;
+    const Router& router_;
+    TokenVerifier verify_;
+    metrics::Registry& metrics_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stopping_{false};
+    std::mutex sessions_mutex_;
+    std::set<std::shared_ptr<Session>> sessions_;
+};
+
+/// Adds `/healthz`, `/readyz` (200 when `ready` says so, else 503) and `/metrics`.
+void AddOpsRoutes(Router& router, metrics::Registry& metrics, std::function<boost::asio::awaitable<bool>()> ready);
+
+}  // namespace sn::http

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sn::http {
+
+namespace beast_http = boost::beast::http;
+using Request = beast_http::request<beast_http::string_body>;
+using Response = beast_http::response<beast_http::string_body>;
+using Status = beast_http::status;
+using Verb = beast_http::verb;
+
+/// Thrown by handlers for a client-visible failure; the server turns it into the JSON error body.
+class HttpError : public std::runtime_error {
+   public:
+    HttpError(Status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+    [[nodiscard]] Status status() const noexcept { return status_; }
+
+   private:
+    Status status_;
+};
+
+/// What a handler knows about the request beyond its bytes.
+struct Context {
+    const Request& request;
+    std::string request_id;
+    std::vector<std::pair<std::string, std::string>> path_params;
+    std::string user_id;  // the verified token's subject on routes that require auth, else empty
+
+    /// A `{name}` segment of the route pattern (already matched, so always present).
+    [[nodiscard]] std::string_view Param(std::string_view name) const;
+    /// A decoded query parameter, if present.
+    [[nodiscard]] std::optional<std::string> Query(std::string_view name) const;
+};
+
+/// A JSON response with the given status.
+[[nodiscard]] Response JsonResponse(Status status, const boost::json::value& body);
+/// The contract's error body `{message, request_id, code}`, code = the HTTP status.
+[[nodiscard]] Response ErrorResponse(Status status, std::string_view message, std::string_view request_id);
+
+}  // namespace sn::http

@@ -1,0 +1,229 @@
+#include "http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include "common/errors.hpp"
+#include "common/ids.hpp"
+#include "common/log.hpp"
+
+namespace sn::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+struct Server::Session {
+    explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
+    beast::tcp_stream stream;
+    bool idle = true;  // waiting for the next request; only touched on the stream's strand
+};
+
+namespace {
+
+void LogException(std::exception_ptr error, std::string_view what) {
+    if (!error) {
+        return;
+    }
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        log::Error("coroutine failed", {{"where", what}, {"error", e.what()}});
+    }
+}
+
+std::string_view PathOf(std::string_view target) {
+    const auto query = target.find('?');
+    return query == std::string_view::npos ? target : target.substr(0, query);
+}
+
+std::optional<std::string_view> BearerToken(const Request& request) {
+    const auto header = request[beast_http::field::authorization];
+    constexpr std::string_view kPrefix = "Bearer ";
+    if (header.size() <= kPrefix.size() || header.substr(0, kPrefix.size()) != kPrefix) {
+        return std::nullopt;
+    }
+    return header.substr(kPrefix.size());
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, ServerOptions options, const Router& router, TokenVerifier verify,
+               metrics::Registry& metrics)
+    : io_(io),
+      options_(std::move(options)),
+      router_(router),
+      verify_(std::move(verify)),
+      metrics_(metrics),
+      acceptor_(asio::make_strand(io)) {}
+
+void Server::Start() {
+    const tcp::endpoint endpoint(asio::ip::make_address(options_.host), options_.port);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(acceptor_.get_executor(), Accept(), [](std::exception_ptr e) { LogException(e, "accept"); });
+    log::Info("http server listening", {{"host", options_.host}, {"port", port_}});
+}
+
+void Server::Stop() {
+    if (stopping_.exchange(true)) {
+        return;
+    }
+    asio::post(acceptor_.get_executor(), [this] {
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+    });
+    const std::lock_guard lock(sessions_mutex_);
+    for (const auto& session : sessions_) {
+        asio::post(session->stream.get_executor(), [session] {
+            if (session->idle) {
+                boost::system::error_code ignored;
+                session->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                session->stream.socket().close(ignored);
+            }
+        });
+    }
+}
+
+asio::awaitable<void> Server::Accept() {
+    while (!stopping_) {
+        auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kNoThrow);
+        if (ec) {
+            if (stopping_ || ec == asio::error::operation_aborted) {
+                break;
+            }
+            log::Warn("accept failed", {{"error", ec.message()}});
+            continue;
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        auto session = std::make_shared<Session>(std::move(socket));
+        {
+            const std::lock_guard lock(sessions_mutex_);
+            sessions_.insert(session);
+        }
+        asio::co_spawn(session->stream.get_executor(), Serve(session), [this, session](std::exception_ptr e) {
+            LogException(e, "http session");
+            const std::lock_guard lock(sessions_mutex_);
+            sessions_.erase(session);
+        });
+    }
+}
+
+asio::awaitable<void> Server::Serve(std::shared_ptr<Session> session) {
+    auto& stream = session->stream;
+    beast::flat_buffer buffer;
+    while (!stopping_) {
+        beast_http::request_parser<beast_http::string_body> parser;
+        parser.body_limit(options_.body_limit);
+        parser.header_limit(16 * 1024);
+        session->idle = buffer.size() == 0;
+        stream.expires_after(session->idle ? options_.idle_timeout : options_.read_timeout);
+        auto [ec, bytes] = co_await beast_http::async_read(stream, buffer, parser, kNoThrow);
+        session->idle = false;
+        if (ec == beast_http::error::end_of_stream || ec == beast::error::timeout ||
+            ec == asio::error::operation_aborted || ec == asio::error::connection_reset || ec == asio::error::eof ||
+            ec == asio::error::bad_descriptor) {
+            break;
+        }
+        if (ec) {
+            // The request could not be read whole: answer once and close, since the stream is out of step.
+            const bool too_large = ec == beast_http::error::body_limit || ec == beast_http::error::header_limit;
+            auto res = ErrorResponse(too_large ? Status::payload_too_large : Status::bad_request,
+                                     too_large ? "request too large" : "malformed HTTP request: " + ec.message(),
+                                     ids::NewRequestId());
+            res.keep_alive(false);
+            stream.expires_after(options_.read_timeout);
+            co_await beast_http::async_write(stream, res, kNoThrow);
+            break;
+        }
+        const auto& request = parser.get();
+        const auto sent_id = request["X-Request-ID"];
+        std::string request_id = ids::IsValidRequestId(sent_id) ? std::string(sent_id) : ids::NewRequestId();
+        auto res = co_await Dispatch(request, request_id);
+        res.set("X-Request-ID", request_id);
+        res.keep_alive(request.keep_alive() && !stopping_);
+        stream.expires_after(options_.read_timeout);
+        auto [write_ec, written] = co_await beast_http::async_write(stream, res, kNoThrow);
+        if (write_ec || !res.keep_alive()) {
+            break;
+        }
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<Response> Server::Dispatch(const Request& request, std::string request_id) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto match = router_.Find(request.method(), PathOf(request.target()));
+    const std::string route = match.route != nullptr ? match.route->pattern : "unmatched";
+    Context ctx{request, std::move(request_id), match.params, {}};
+    Response res;
+    try {
+        if (match.route == nullptr) {
+            throw HttpError(match.path_known ? Status::method_not_allowed : Status::not_found,
+                            match.path_known ? "method not allowed" : "no such endpoint");
+        }
+        if (match.route->access == Access::kAuthenticated) {
+            const auto token = BearerToken(request);
+            const auto subject = token ? verify_(*token) : std::nullopt;
+            if (!subject) {
+                throw HttpError(Status::unauthorized, token ? "invalid or expired token" : "missing bearer token");
+            }
+            ctx.user_id = *subject;
+        }
+        res = co_await match.route->handler(ctx);
+    } catch (const HttpError& e) {
+        res = ErrorResponse(e.status(), e.what(), ctx.request_id);
+    } catch (const UnavailableError& e) {
+        log::Warn("dependency unavailable", {{"request_id", ctx.request_id}, {"route", route}, {"error", e.what()}});
+        res = ErrorResponse(Status::service_unavailable, "temporarily unavailable, retry later", ctx.request_id);
+        res.set(beast_http::field::retry_after, "1");
+    } catch (const std::exception& e) {
+        log::Error("handler failed", {{"request_id", ctx.request_id}, {"route", route}, {"error", e.what()}});
+        res = ErrorResponse(Status::internal_server_error, "internal error", ctx.request_id);
+    }
+    const auto status = std::to_string(res.result_int());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const std::string method(request.method_string());
+    metrics_.GetCounter("http_requests_total", "HTTP requests served.",
+                        {{"route", route}, {"method", method}, {"status", status}})
+        .Add();
+    metrics_.GetHistogram("http_request_duration_seconds", "HTTP request latency.", {{"route", route}})
+        .Observe(seconds);
+    co_return res;
+}
+
+void AddOpsRoutes(Router& router, metrics::Registry& metrics, std::function<asio::awaitable<bool>()> ready) {
+    router.Add(Verb::get, "/healthz", Access::kPublic, [](Context&) -> asio::awaitable<Response> {
+        co_return JsonResponse(Status::ok, {{"status", "ok"}});
+    });
+    router.Add(Verb::get, "/readyz", Access::kPublic, [ready](Context& ctx) -> asio::awaitable<Response> {
+        if (co_await ready()) {
+            co_return JsonResponse(Status::ok, {{"status", "ready"}});
+        }
+        co_return ErrorResponse(Status::service_unavailable, "dependencies not reachable", ctx.request_id);
+    });
+    router.Add(Verb::get, "/metrics", Access::kPublic, [&metrics](Context&) -> asio::awaitable<Response> {
+        Response res{Status::ok, 11};
+        res.set(beast_http::field::content_type, "text/plain; version=0.0.4");
+        res.body() = metrics.Render();
+        res.prepare_payload();
+        co_return res;
+    });
+}
+
+}  // namespace sn::http

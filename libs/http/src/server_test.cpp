@@ -1,0 +1,148 @@
+#include "http/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json/parse.hpp>
+#include <thread>
+
+#include "common/errors.hpp"
+#include "http/client.hpp"
+
+namespace sn::http {
+namespace {
+
+namespace asio = boost::asio;
+
+/// A real server on an ephemeral loopback port, driven through the pooled client.
+class ServerTest : public ::testing::Test {
+   protected:
+    ServerTest() {
+        router_.Add(Verb::get, "/echo/{word}", Access::kPublic, [](Context& ctx) -> asio::awaitable<Response> {
+            co_return JsonResponse(Status::ok, {{"word", ctx.Param("word")}});
+        });
+        router_.Add(Verb::get, "/me", Access::kAuthenticated, [](Context& ctx) -> asio::awaitable<Response> {
+            co_return JsonResponse(Status::ok, {{"user_id", ctx.user_id}});
+        });
+        router_.Add(Verb::post, "/size", Access::kPublic, [](Context& ctx) -> asio::awaitable<Response> {
+            co_return JsonResponse(Status::ok, {{"size", ctx.request.body().size()}});
+        });
+        router_.Add(Verb::get, "/down", Access::kPublic, [](Context&) -> asio::awaitable<Response> {
+            throw UnavailableError("database is down");
+            co_return Response{};
+        });
+        router_.Add(Verb::get, "/boom", Access::kPublic, [](Context&) -> asio::awaitable<Response> {
+            throw std::logic_error("bug");
+            co_return Response{};
+        });
+        ServerOptions options;
+        options.port = 0;
+        options.body_limit = 1024;
+        server_ = std::make_unique<Server>(
+            io_, options, router_,
+            [](std::string_view token) -> std::optional<std::string> {
+                return token == "good" ? std::optional<std::string>("user-1") : std::nullopt;
+            },
+            metrics_);
+        server_->Start();
+        client_ = std::make_unique<Upstream>(io_.get_executor(), "http://127.0.0.1:" + std::to_string(server_->Port()));
+        thread_ = std::thread([this] { io_.run(); });
+    }
+
+    ~ServerTest() override {
+        server_->Stop();
+        client_.reset();
+        work_.reset();
+        io_.stop();
+        thread_.join();
+    }
+
+    Response Send(Verb verb, std::string target, std::string body = {},
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
+        Request req{verb, target, 11};
+        req.body() = std::move(body);
+        for (const auto& [name, value] : headers) {
+            req.set(name, value);
+        }
+        return asio::co_spawn(io_, client_->Send(std::move(req)), asio::use_future).get();
+    }
+
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+    Router router_;
+    metrics::Registry metrics_;
+    std::unique_ptr<Server> server_;
+    std::unique_ptr<Upstream> client_;
+    std::thread thread_;
+};
+
+boost::json::object Body(const Response& res) { return boost::json::parse(res.body()).as_object(); }
+
+TEST_F(ServerTest, RoutesWithParametersAndEchoesRequestId) {
+    const auto res = Send(Verb::get, "/echo/hello", {}, {{"X-Request-ID", "abc-123"}});
+    EXPECT_EQ(res.result(), Status::ok);
+    EXPECT_EQ(Body(res).at("word").as_string(), "hello");
+    EXPECT_EQ(res["X-Request-ID"], "abc-123");
+}
+
+TEST_F(ServerTest, ReplacesUnsafeRequestIdWithGeneratedOne) {
+    const auto res = Send(Verb::get, "/echo/x", {}, {{"X-Request-ID", "bad id!"}});
+    EXPECT_EQ(res["X-Request-ID"].size(), 32U);
+}
+
+TEST_F(ServerTest, UnknownPathAndWrongMethodGetJsonErrors) {
+    const auto missing = Send(Verb::get, "/nope", {}, {{"X-Request-ID", "r1"}});
+    EXPECT_EQ(missing.result(), Status::not_found);
+    EXPECT_EQ(Body(missing).at("code").as_int64(), 404);
+    EXPECT_EQ(Body(missing).at("request_id").as_string(), "r1");
+    EXPECT_EQ(Send(Verb::delete_, "/echo/x").result(), Status::method_not_allowed);
+}
+
+TEST_F(ServerTest, AuthenticatedRoutesNeedAGenuineBearerToken) {
+    EXPECT_EQ(Send(Verb::get, "/me").result(), Status::unauthorized);
+    EXPECT_EQ(Send(Verb::get, "/me", {}, {{"Authorization", "Bearer bad"}}).result(), Status::unauthorized);
+    EXPECT_EQ(Send(Verb::get, "/me", {}, {{"Authorization", "Basic good"}}).result(), Status::unauthorized);
+    const auto ok = Send(Verb::get, "/me", {}, {{"Authorization", "Bearer good"}});
+    EXPECT_EQ(ok.result(), Status::ok);
+    EXPECT_EQ(Body(ok).at("user_id").as_string(), "user-1");
+}
+
+TEST_F(ServerTest, OversizedBodyIs413AndNeverReachesTheHandler) {
+    EXPECT_EQ(Body(Send(Verb::post, "/size", std::string(1000, 'x'))).at("size").as_int64(), 1000);
+    const auto res = Send(Verb::post, "/size", std::string(5000, 'x'));
+    EXPECT_EQ(res.result(), Status::payload_too_large);
+    EXPECT_EQ(Body(res).at("code").as_int64(), 413);
+}
+
+TEST_F(ServerTest, ExceptionsBecomeStatusesInOnePlace) {
+    const auto down = Send(Verb::get, "/down");
+    EXPECT_EQ(down.result(), Status::service_unavailable);
+    EXPECT_EQ(down[beast_http::field::retry_after], "1");
+    EXPECT_EQ(Send(Verb::get, "/boom").result(), Status::internal_server_error);
+}
+
+TEST_F(ServerTest, CountsRequestsPerRouteAndStatus) {
+    (void)Send(Verb::get, "/echo/a");
+    (void)Send(Verb::get, "/echo/b");
+    const auto text = metrics_.Render();
+    EXPECT_NE(text.find(R"(http_requests_total{route="/echo/{word}",method="GET",status="200"} 2)"),
+              std::string::npos)
+        << text;
+}
+
+TEST(Upstream, UnreachableServiceIs503) {
+    asio::io_context io;
+    Upstream client(io.get_executor(), "http://127.0.0.1:1");
+    auto future = asio::co_spawn(io, client.Send(Request{Verb::get, "/", 11}), asio::use_future);
+    io.run();
+    try {
+        (void)future.get();
+        FAIL() << "expected an error";
+    } catch (const HttpError& e) {
+        EXPECT_EQ(e.status(), Status::service_unavailable);
+    }
+}
+
+}  // namespace
+}  // namespace sn::http
