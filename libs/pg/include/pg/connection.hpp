@@ -1,0 +1,128 @@
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/errors.hpp"
+
+/// A small, sharp C++ face for libpq: owned handles, typed errors, cached prepared statements.
+namespace sn::pg {
+
+/// The server could not be reached, the connection broke, or a statement timed out.
+class ConnectionError : public UnavailableError {
+    using UnavailableError::UnavailableError;
+};
+
+/// A statement failed; sqlstate() says why (https://www.postgresql.org/docs/15/errcodes-appendix.html).
+class QueryError : public std::runtime_error {
+   public:
+    QueryError(const std::string& message, std::string sqlstate)
+        : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
+    [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
+    [[nodiscard]] bool IsUniqueViolation() const noexcept { return sqlstate_ == "23505"; }
+    [[nodiscard]] bool IsForeignKeyViolation() const noexcept { return sqlstate_ == "23503"; }
+    [[nodiscard]] bool IsRetryable() const noexcept { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
+
+   private:
+    std::string sqlstate_;
+};
+
+/// One statement parameter in text form; nullopt is SQL NULL.
+using Param = std::optional<std::string>;
+
+/// A query result (text format), owning its PGresult.
+class Result {
+   public:
+    explicit Result(PGresult* result) noexcept : result_(result, &PQclear) {}
+    [[nodiscard]] int Rows() const noexcept { return PQntuples(result_.get()); }
+    [[nodiscard]] bool Empty() const noexcept { return Rows() == 0; }
+    [[nodiscard]] bool IsNull(int row, int col) const noexcept { return PQgetisnull(result_.get(), row, col) != 0; }
+    [[nodiscard]] std::string_view Text(int row, int col) const noexcept {
+        return {PQgetvalue(result_.get(), row, col),
+                static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
+    }
+    [[nodiscard]] std::string String(int row, int col) const { return std::string(Text(row, col)); }
+    [[nodiscard]] std::int64_t Int(int row, int col) const;
+    [[nodiscard]] bool Bool(int row, int col) const noexcept { return Text(row, col) == "t"; }
+    /// Rows changed by an INSERT/UPDATE/DELETE.
+    [[nodiscard]] std::int64_t Affected() const;
+    [[nodiscard]] const PGresult* Raw() const noexcept { return result_.get(); }
+
+   private:
+    std::unique_ptr<PGresult, decltype(&PQclear)> result_;
+};
+
+/// Text-form conversion of statement arguments.
+inline Param ToParam(std::string value) { return value; }
+inline Param ToParam(std::string_view value) { return std::string(value); }
+inline Param ToParam(const char* value) { return std::string(value); }
+inline Param ToParam(std::int64_t value) { return std::to_string(value); }
+inline Param ToParam(int value) { return std::to_string(value); }
+inline Param ToParam(bool value) { return value ? "true" : "false"; }
+inline Param ToParam(std::nullopt_t) { return std::nullopt; }
+template <typename T>
+Param ToParam(const std::optional<T>& value) {
+    return value ? ToParam(*value) : std::nullopt;
+}
+
+/// One connection. Statements run through Exec are prepared once per connection and reused.
+class Connection {
+   public:
+    /// Connects (connect_timeout from the DSN or 3 s); statement_timeout bounds every query.
+    Connection(const std::string& dsn, std::chrono::milliseconds statement_timeout);
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    /// Runs a statement with $n parameters. Connection failures throw ConnectionError (and the
+    /// next call reconnects); statement failures throw QueryError.
+    Result ExecParams(std::string_view sql, const std::vector<Param>& params);
+
+    template <typename... Args>
+    Result Exec(std::string_view sql, Args&&... args) {
+        return ExecParams(sql, std::vector<Param>{ToParam(std::forward<Args>(args))...});
+    }
+
+    /// Runs one or more statements without parameters or preparation (BEGIN, LISTEN, migrations).
+    void Simple(std::string_view sql);
+
+    /// Waits up to `timeout` for a NOTIFY on a channel this connection LISTENs to; true if one came.
+    [[nodiscard]] bool WaitForNotify(std::chrono::milliseconds timeout);
+
+    [[nodiscard]] bool Healthy() const noexcept;
+
+   private:
+    void EnsureConnected();
+    [[noreturn]] void Fail(const PGresult* result, std::string_view sql);
+
+    std::string dsn_;
+    std::chrono::milliseconds statement_timeout_;
+    std::unique_ptr<PGconn, decltype(&PQfinish)> conn_{nullptr, &PQfinish};
+    std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+};
+
+/// BEGIN now; ROLLBACK in the destructor unless Commit() ran. The destructor never throws.
+class Transaction {
+   public:
+    explicit Transaction(Connection& connection);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+    void Commit();
+    [[nodiscard]] Connection& conn() noexcept { return connection_; }
+
+   private:
+    Connection& connection_;
+    bool done_ = false;
+};
+
+}  // namespace sn::pg

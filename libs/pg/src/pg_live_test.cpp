@@ -1,0 +1,125 @@
+// Needs the PostgreSQL that `make test` starts (PG_TEST_DSN overrides where).
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <cstdlib>
+#include <fstream>
+
+#include "common/ids.hpp"
+#include "pg/migrations.hpp"
+#include "pg/pool.hpp"
+
+namespace sn::pg {
+namespace {
+
+std::string Dsn() {
+    const char* dsn = std::getenv("PG_TEST_DSN");
+    return dsn != nullptr ? dsn : "host=127.0.0.1 port=55432 dbname=postgres user=postgres";
+}
+
+class PgTest : public ::testing::Test {
+   protected:
+    PgTest() : conn_(Dsn(), std::chrono::milliseconds(5000)), table_("t_" + ids::NewRequestId()) {
+        conn_.Simple("CREATE TABLE " + table_ + " (id int PRIMARY KEY, name text)");
+    }
+    ~PgTest() override { conn_.Simple("DROP TABLE IF EXISTS " + table_); }
+
+    Connection conn_;
+    std::string table_;
+};
+
+TEST_F(PgTest, ExecBindsParametersIncludingNull) {
+    (void)conn_.Exec("INSERT INTO " + table_ + " VALUES ($1, $2)", 1, "a'; DROP TABLE x; --");
+    (void)conn_.Exec("INSERT INTO " + table_ + " VALUES ($1, $2)", 2, std::nullopt);
+    const auto rows = conn_.Exec("SELECT id, name FROM " + table_ + " ORDER BY id");
+    ASSERT_EQ(rows.Rows(), 2);
+    EXPECT_EQ(rows.Int(0, 0), 1);
+    EXPECT_EQ(rows.Text(0, 1), "a'; DROP TABLE x; --");
+    EXPECT_TRUE(rows.IsNull(1, 1));
+}
+
+TEST_F(PgTest, UniqueViolationIsTyped) {
+    (void)conn_.Exec("INSERT INTO " + table_ + " VALUES ($1, $2)", 1, "a");
+    try {
+        (void)conn_.Exec("INSERT INTO " + table_ + " VALUES ($1, $2)", 1, "b");
+        FAIL() << "expected a unique violation";
+    } catch (const QueryError& e) {
+        EXPECT_TRUE(e.IsUniqueViolation()) << e.sqlstate();
+    }
+}
+
+TEST_F(PgTest, TransactionRollsBackUnlessCommitted) {
+    {
+        Transaction tx(conn_);
+        (void)conn_.Exec("INSERT INTO " + table_ + " VALUES ($1, $2)", 1, "a");
+    }
+    EXPECT_TRUE(conn_.Exec("SELECT 1 FROM " + table_).Empty());
+    {
+        Transaction tx(conn_);
+        (void)conn_.Exec("INSERT INTO " + table_ + " VALUES ($1, $2)", 1, "a");
+        tx.Commit();
+    }
+    EXPECT_EQ(conn_.Exec("SELECT 1 FROM " + table_).Rows(), 1);
+}
+
+TEST_F(PgTest, StatementTimeoutIsAnUnavailableError) {
+    Connection quick(Dsn(), std::chrono::milliseconds(50));
+    EXPECT_THROW((void)quick.Exec("SELECT pg_sleep(1)"), ConnectionError);
+    EXPECT_EQ(quick.Exec("SELECT 1").Int(0, 0), 1);
+}
+
+TEST_F(PgTest, UnreachableServerIsAConnectionError) {
+    EXPECT_THROW(Connection("host=127.0.0.1 port=1 dbname=x user=x", std::chrono::milliseconds(100)),
+                 ConnectionError);
+}
+
+TEST_F(PgTest, PoolRunsWorkOffTheCallersThreadAndTransactRollsBack) {
+    Pool pool(Dsn(), 2, std::chrono::milliseconds(5000));
+    boost::asio::io_context io;
+    const auto table = table_;
+    auto inserted = boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<std::int64_t> {
+            co_await pool.Transact(
+                [&](Connection& c) { (void)c.Exec("INSERT INTO " + table + " VALUES ($1, $2)", 7, "x"); });
+            try {
+                co_await pool.Transact([&](Connection& c) {
+                    (void)c.Exec("INSERT INTO " + table + " VALUES ($1, $2)", 8, "y");
+                    throw std::runtime_error("abort");
+                });
+            } catch (const std::runtime_error&) {
+            }
+            co_return co_await pool.Run(
+                [&](Connection& c) { return c.Exec("SELECT count(*) FROM " + table).Int(0, 0); });
+        },
+        boost::asio::use_future);
+    io.run();
+    EXPECT_EQ(inserted.get(), 1);
+}
+
+TEST_F(PgTest, MigrationsApplyOnceInOrder) {
+    const auto dir = std::filesystem::temp_directory_path() / ("mig_" + ids::NewRequestId());
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "001_create.sql") << "CREATE TABLE " << table_ << "_m (v int);";
+    std::ofstream(dir / "002_fill.sql") << "INSERT INTO " << table_ << "_m VALUES (1);";
+    conn_.Simple("DELETE FROM schema_migrations WHERE name IN ('001_create.sql', '002_fill.sql')");
+    EXPECT_EQ(Migrate(conn_, dir), 2);
+    EXPECT_EQ(Migrate(conn_, dir), 0);
+    EXPECT_EQ(conn_.Exec("SELECT count(*) FROM " + table_ + "_m").Int(0, 0), 1);
+    conn_.Simple("DROP TABLE " + table_ + "_m");
+    conn_.Simple("DELETE FROM schema_migrations WHERE name IN ('001_create.sql', '002_fill.sql')");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_F(PgTest, ListenerWakesOnNotify) {
+    Connection listener(Dsn(), std::chrono::milliseconds(5000));
+    const auto channel = "c_" + ids::NewRequestId();
+    listener.Simple("LISTEN " + channel);
+    EXPECT_FALSE(listener.WaitForNotify(std::chrono::milliseconds(20)));
+    conn_.Simple("NOTIFY " + channel);
+    EXPECT_TRUE(listener.WaitForNotify(std::chrono::milliseconds(2000)));
+}
+
+}  // namespace
+}  // namespace sn::pg
