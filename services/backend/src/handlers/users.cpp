@@ -1,0 +1,87 @@
+#include "handlers/users.hpp"
+
+#include <boost/json/array.hpp>
+
+#include "http/input.hpp"
+
+namespace backend {
+
+namespace input = sn::http::input;
+using sn::http::Access;
+using sn::http::Context;
+using sn::http::HttpError;
+using sn::http::JsonResponse;
+using sn::http::Response;
+using sn::http::Status;
+using sn::http::Verb;
+using Awaitable = boost::asio::awaitable<Response>;
+
+NewUser ParseNewUser(std::string_view body) {
+    const auto obj = input::ParseObject(body);
+    NewUser user;
+    user.first_name = input::RequiredString(obj, "first_name", 1, 100);
+    user.second_name = input::RequiredString(obj, "second_name", 1, 100);
+    user.birthdate = input::BirthDate(input::RequiredString(obj, "birthdate", 1, 10), "birthdate");
+    user.biography = input::OptionalString(obj, "biography", 4000);
+    user.city = input::OptionalString(obj, "city", 100);
+    user.password = input::RequiredString(obj, "password", 8, 256);
+    return user;
+}
+
+boost::json::object ToJson(const User& user) {
+    return {{"id", user.id},
+            {"first_name", user.first_name},
+            {"second_name", user.second_name},
+            {"birthdate", user.birthdate},
+            {"biography", user.biography},
+            {"city", user.city}};
+}
+
+void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::auth::TokenSigner& signer) {
+    router.Add(Verb::post, "/user/register", Access::kPublic, [&users](Context& ctx) -> Awaitable {
+        auto user = ParseNewUser(ctx.request.body());
+        const auto id = co_await users.Create(std::move(user));
+        co_return JsonResponse(Status::ok, {{"user_id", id}});
+    });
+
+    router.Add(Verb::post, "/login", Access::kPublic, [&users, &signer](Context& ctx) -> Awaitable {
+        const auto obj = input::ParseObject(ctx.request.body());
+        const auto id = input::Uuid(input::RequiredString(obj, "id", 1, 36), "id");
+        const auto password = input::RequiredString(obj, "password", 1, 256);
+        const auto valid = co_await users.CheckPassword(id, password);
+        if (!valid) {
+            throw HttpError(Status::not_found, "user not found");
+        }
+        if (!*valid) {
+            throw HttpError(Status::bad_request, "wrong password");
+        }
+        co_return JsonResponse(Status::ok, {{"token", signer.Issue(id)}});
+    });
+
+    router.Add(Verb::get, "/user/get/{id}", Access::kPublic, [&users](Context& ctx) -> Awaitable {
+        const auto user = co_await users.Find(input::Uuid(ctx.Param("id"), "id"));
+        if (!user) {
+            throw HttpError(Status::not_found, "user not found");
+        }
+        co_return JsonResponse(Status::ok, ToJson(*user));
+    });
+
+    router.Add(Verb::get, "/user/search", Access::kPublic, [&users](Context& ctx) -> Awaitable {
+        auto first = input::QueryString(ctx, "first_name", 1, 100);
+        auto last = input::QueryString(ctx, "last_name", 1, 100);
+        const auto limit = static_cast<int>(input::QueryInt(ctx, "limit", 100, 1, 1000));
+        const auto found = co_await users.Search(std::move(first), std::move(last), limit);
+        boost::json::array items;
+        items.reserve(found.size());
+        for (const auto& user : found) {
+            items.push_back(ToJson(user));
+        }
+        co_return JsonResponse(Status::ok, items);
+    });
+
+    router.Add(Verb::get, "/auth/whoami", Access::kAuthenticated, [](Context& ctx) -> Awaitable {
+        co_return JsonResponse(Status::ok, {{"user_id", ctx.user_id}});
+    });
+}
+
+}  // namespace backend

@@ -1,0 +1,76 @@
+#include "storage/user_repository.hpp"
+
+#include "auth/tokens.hpp"
+#include "common/ids.hpp"
+
+namespace backend {
+namespace {
+
+constexpr std::string_view kInsert =
+    "INSERT INTO users (id, first_name, second_name, birthdate, biography, city, password_hash) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)";
+constexpr std::string_view kSelectById =
+    "SELECT id, first_name, second_name, birthdate::text, biography, city FROM users WHERE id = $1";
+constexpr std::string_view kExists = "SELECT 1 FROM users WHERE id = $1";
+// The upper bound U+10FFFF sorts after every character under text_pattern_ops (byte order), so
+// the two range conditions select exactly the names that start with the prefix, via the index.
+constexpr std::string_view kSearch =
+    "SELECT id, first_name, second_name, birthdate::text, biography, city FROM users "
+    "WHERE first_name ~>=~ $1 AND first_name ~<~ ($1 || chr(1114111)) "
+    "AND second_name ~>=~ $2 AND second_name ~<~ ($2 || chr(1114111)) "
+    "ORDER BY id LIMIT $3";
+constexpr std::string_view kSelectHash = "SELECT password_hash FROM users WHERE id = $1";
+
+std::vector<User> ToUsers(const sn::pg::Result& rows) {
+    std::vector<User> users;
+    users.reserve(static_cast<std::size_t>(rows.Rows()));
+    for (int i = 0; i < rows.Rows(); ++i) {
+        users.push_back(User{rows.String(i, 0), rows.String(i, 1), rows.String(i, 2), rows.String(i, 3),
+                             rows.String(i, 4), rows.String(i, 5)});
+    }
+    return users;
+}
+
+}  // namespace
+
+boost::asio::awaitable<std::string> UserRepository::Create(NewUser user) {
+    co_return co_await db_.Run([user = std::move(user)](sn::pg::Connection& conn) {
+        auto id = sn::ids::NewUuid();
+        (void)conn.Exec(kInsert, id, user.first_name, user.second_name, user.birthdate, user.biography, user.city,
+                        sn::auth::HashPassword(user.password));
+        return id;
+    });
+}
+
+boost::asio::awaitable<std::optional<User>> UserRepository::Find(std::string id) {
+    co_return co_await db_.Run([id = std::move(id)](sn::pg::Connection& conn) -> std::optional<User> {
+        auto users = ToUsers(conn.Exec(kSelectById, id));
+        if (users.empty()) {
+            return std::nullopt;
+        }
+        return std::move(users.front());
+    });
+}
+
+boost::asio::awaitable<bool> UserRepository::Exists(std::string id) {
+    co_return co_await db_.Run([id = std::move(id)](sn::pg::Connection& conn) { return !conn.Exec(kExists, id).Empty(); });
+}
+
+boost::asio::awaitable<std::vector<User>> UserRepository::Search(std::string first_prefix, std::string second_prefix,
+                                                                 int limit) {
+    co_return co_await db_.Run([=](sn::pg::Connection& conn) {
+        return ToUsers(conn.Exec(kSearch, first_prefix, second_prefix, limit));
+    });
+}
+
+boost::asio::awaitable<std::optional<bool>> UserRepository::CheckPassword(std::string id, std::string password) {
+    co_return co_await db_.Run([=](sn::pg::Connection& conn) -> std::optional<bool> {
+        const auto rows = conn.Exec(kSelectHash, id);
+        if (rows.Empty()) {
+            return std::nullopt;
+        }
+        return sn::auth::VerifyPassword(rows.String(0, 0), password);
+    });
+}
+
+}  // namespace backend

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/pool.hpp"
+
+namespace backend {
+
+struct NewUser {
+    std::string first_name;
+    std::string second_name;
+    std::string birthdate;
+    std::string biography;
+    std::string city;
+    std::string password;
+};
+
+struct User {
+    std::string id;
+    std::string first_name;
+    std::string second_name;
+    std::string birthdate;
+    std::string biography;
+    std::string city;
+};
+
+/// The users table: profiles and password hashes.
+class UserRepository {
+   public:
+    explicit UserRepository(sn::pg::Pool& db) : db_(db) {}
+
+    /// Hashes the password and stores the profile; returns the new id.
+    boost::asio::awaitable<std::string> Create(NewUser user);
+    boost::asio::awaitable<std::optional<User>> Find(std::string id);
+    boost::asio::awaitable<bool> Exists(std::string id);
+    /// Users whose first and second names start with the given prefixes, by id.
+    boost::asio::awaitable<std::vector<User>> Search(std::string first_prefix, std::string second_prefix, int limit);
+    /// nullopt when the user does not exist; false when the password is wrong.
+    boost::asio::awaitable<std::optional<bool>> CheckPassword(std::string id, std::string password);
+
+   private:
+    sn::pg::Pool& db_;
+};
+
+}  // namespace backend
