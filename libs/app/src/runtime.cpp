@@ -22,7 +22,17 @@ BaseConfig ReadBase(config::EnvReader& env, std::string_view service, std::strin
     base.pg_pool_size = static_cast<int>(env.Int("PG_POOL_SIZE", 8, 1, 256));
     base.pg_statement_timeout = env.Millis("PG_STATEMENT_TIMEOUT_MS", std::chrono::milliseconds(5000));
     base.keys_dir = env.String("AUTH_KEYS_DIR", ".data/keys");
-    base.migrations_dir = env.String("MIGRATIONS_DIR", migrations);
+    const auto dirs = env.String("MIGRATIONS_DIRS", migrations);
+    for (std::size_t start = 0; start <= dirs.size();) {
+        auto end = dirs.find(':', start);
+        if (end == std::string::npos) {
+            end = dirs.size();
+        }
+        if (end > start) {
+            base.migration_dirs.emplace_back(dirs.substr(start, end - start));
+        }
+        start = end + 1;
+    }
     return base;
 }
 
@@ -32,7 +42,7 @@ void MigrateWhenReachable(const BaseConfig& base) {
     for (;;) {
         try {
             pg::Connection conn(base.pg_dsn, std::chrono::milliseconds(60'000));
-            const int applied = pg::Migrate(conn, base.migrations_dir);
+            const int applied = pg::Migrate(conn, base.migration_dirs);
             log::Info("database ready", {{"migrations_applied", applied}});
             return;
         } catch (const pg::ConnectionError& e) {
@@ -55,12 +65,12 @@ Runtime::Runtime(std::string name, BaseConfig base_config, config::EnvReader rea
       verifier(keys),
       db(base.pg_dsn, static_cast<std::size_t>(base.pg_pool_size), base.pg_statement_timeout) {}
 
-int Run(std::string_view service, std::string_view default_migrations_dir, const std::function<void(Runtime&)>& wire) {
+int Run(std::string_view service, std::string_view default_migration_dirs, const std::function<void(Runtime&)>& wire) {
     log::SetService(service);
     try {
         config::EnvReader env;
         log::SetLevel(env.String("LOG_LEVEL", "info"));
-        auto base = ReadBase(env, service, default_migrations_dir);
+        auto base = ReadBase(env, service, default_migration_dirs);
         Runtime rt(std::string(service), std::move(base), std::move(env));
         MigrateWhenReachable(rt.base);
         wire(rt);

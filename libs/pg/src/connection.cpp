@@ -6,6 +6,24 @@
 
 namespace sn::pg {
 
+Param ToParam(const std::vector<std::string>& values) {
+    std::string out = "{";
+    for (const auto& value : values) {
+        if (out.size() > 1) {
+            out += ',';
+        }
+        out += '"';
+        for (const char c : value) {
+            if (c == '"' || c == '\\') {
+                out += '\\';
+            }
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 std::int64_t Result::Int(int row, int col) const {
     const auto text = Text(row, col);
     std::int64_t value = 0;

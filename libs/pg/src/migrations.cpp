@@ -27,14 +27,18 @@ std::string ReadFile(const std::filesystem::path& path) {
 
 }  // namespace
 
-int Migrate(Connection& conn, const std::filesystem::path& dir) {
+int Migrate(Connection& conn, const std::vector<std::filesystem::path>& dirs) {
     std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        if (entry.path().extension() == ".sql") {
-            files.push_back(entry.path());
+    for (const auto& dir : dirs) {
+        std::vector<std::filesystem::path> in_dir;
+        for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+            if (entry.path().extension() == ".sql") {
+                in_dir.push_back(entry.path());
+            }
         }
+        std::sort(in_dir.begin(), in_dir.end());
+        files.insert(files.end(), in_dir.begin(), in_dir.end());
     }
-    std::sort(files.begin(), files.end());
 
     (void)conn.Exec(kLock);
     int applied = 0;

@@ -104,8 +104,8 @@ TEST_F(PgTest, MigrationsApplyOnceInOrder) {
     std::ofstream(dir / "001_create.sql") << "CREATE TABLE " << table_ << "_m (v int);";
     std::ofstream(dir / "002_fill.sql") << "INSERT INTO " << table_ << "_m VALUES (1);";
     conn_.Simple("DELETE FROM schema_migrations WHERE name IN ('001_create.sql', '002_fill.sql')");
-    EXPECT_EQ(Migrate(conn_, dir), 2);
-    EXPECT_EQ(Migrate(conn_, dir), 0);
+    EXPECT_EQ(Migrate(conn_, {dir}), 2);
+    EXPECT_EQ(Migrate(conn_, {dir}), 0);
     EXPECT_EQ(conn_.Exec("SELECT count(*) FROM " + table_ + "_m").Int(0, 0), 1);
     conn_.Simple("DROP TABLE " + table_ + "_m");
     conn_.Simple("DELETE FROM schema_migrations WHERE name IN ('001_create.sql', '002_fill.sql')");

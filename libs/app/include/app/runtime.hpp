@@ -27,7 +27,7 @@ struct BaseConfig {
     int pg_pool_size = 8;         // PG_POOL_SIZE
     std::chrono::milliseconds pg_statement_timeout{5000};  // PG_STATEMENT_TIMEOUT_MS
     std::filesystem::path keys_dir;                          // AUTH_KEYS_DIR
-    std::filesystem::path migrations_dir;                    // MIGRATIONS_DIR
+    std::vector<std::filesystem::path> migration_dirs;       // MIGRATIONS_DIRS, colon-separated
 };
 
 class Runtime {
@@ -67,9 +67,9 @@ class Runtime {
     std::vector<std::function<boost::asio::awaitable<bool>()>> readiness_;
 };
 
-/// Reads the configuration, applies migrations (waiting for the database up to a minute), calls
+/// Reads the configuration, applies migrations (`default_migration_dirs`: colon-separated folders) (waiting for the database up to a minute), calls
 /// `wire` to register routes and start components, serves until SIGTERM or SIGINT, then shuts
 /// down gracefully. Returns the process exit code.
-int Run(std::string_view service, std::string_view default_migrations_dir, const std::function<void(Runtime&)>& wire);
+int Run(std::string_view service, std::string_view default_migration_dirs, const std::function<void(Runtime&)>& wire);
 
 }  // namespace sn::app

@@ -69,6 +69,8 @@ inline Param ToParam(std::int64_t value) { return std::to_string(value); }
 inline Param ToParam(int value) { return std::to_string(value); }
 inline Param ToParam(bool value) { return value ? "true" : "false"; }
 inline Param ToParam(std::nullopt_t) { return std::nullopt; }
+/// A PostgreSQL array literal `{"a","b"}`, for `= ANY($n::uuid[])` and the like.
+Param ToParam(const std::vector<std::string>& values);
 template <typename T>
 Param ToParam(const std::optional<T>& value) {
     return value ? ToParam(*value) : std::nullopt;

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "amqp/connection_options.hpp"
+#include "amqp/topology.hpp"
+#include "common/metrics.hpp"
+#include "pg/connection.hpp"
+
+namespace sn::saga {
+
+/// One event to publish, stored in the caller's transaction.
+struct OutboxEvent {
+    std::string event_id;
+    std::string exchange;
+    std::string routing_key;
+    std::string correlation_id;
+    std::string request_id;
+    std::string payload;
+};
+
+/// Adds the event to the outbox in the current transaction; an event id already waiting there is
+/// left as it is (so re-publishing a stuck saga twice queues it once).
+void Enqueue(pg::Connection& conn, const OutboxEvent& event);
+
+struct RelayOptions {
+    std::size_t batch = 500;
+    std::chrono::milliseconds poll_interval{1000};  // fallback when no NOTIFY arrives
+    std::chrono::milliseconds confirm_timeout{5000};
+};
+
+/// Publishes the outbox on its own thread: wakes on NOTIFY (or polls), takes a batch of rows
+/// with FOR UPDATE SKIP LOCKED (so any number of relays can run), publishes them with publisher
+/// confirms, and deletes in the same transaction only the rows the broker confirmed. A crash
+/// anywhere leaves unconfirmed rows in place; consumers deduplicate what is published twice.
+class OutboxRelay {
+   public:
+    OutboxRelay(std::string dsn, amqp::ConnectionOptions broker, amqp::Topology topology, RelayOptions options,
+                metrics::Registry& metrics);
+    ~OutboxRelay();
+    OutboxRelay(const OutboxRelay&) = delete;
+    OutboxRelay& operator=(const OutboxRelay&) = delete;
+
+    /// Finishes the batch in hand and joins the thread. Idempotent.
+    void Stop() noexcept;
+
+   private:
+    void Run() noexcept;
+
+    std::string dsn_;
+    amqp::ConnectionOptions broker_;
+    amqp::Topology topology_;
+    RelayOptions options_;
+    metrics::Counter& published_;
+    metrics::Counter& failures_;
+    metrics::Gauge& backlog_;
+    std::atomic<bool> stop_{false};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::thread thread_;
+};
+
+}  // namespace sn::saga

@@ -1,0 +1,92 @@
+#include "saga/consumer.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "common/log.hpp"
+
+namespace sn::saga {
+namespace {
+
+constexpr std::string_view kClaim = "INSERT INTO inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING";
+constexpr std::string_view kOutcome = "SELECT outcome FROM inbox WHERE event_id = $1";
+constexpr std::string_view kRecord = "UPDATE inbox SET outcome = $2 WHERE event_id = $1";
+
+}  // namespace
+
+namespace inbox {
+
+std::optional<std::string> Claim(pg::Connection& conn, const std::string& event_id) {
+    if (conn.Exec(kClaim, event_id).Affected() == 1) {
+        return std::nullopt;
+    }
+    const auto rows = conn.Exec(kOutcome, event_id);
+    return rows.Empty() ? std::string() : rows.String(0, 0);
+}
+
+void Record(pg::Connection& conn, const std::string& event_id, std::string_view outcome) {
+    (void)conn.Exec(kRecord, event_id, outcome);
+}
+
+}  // namespace inbox
+
+TransactionalConsumer::TransactionalConsumer(std::string dsn, amqp::ConnectionOptions broker,
+                                             amqp::ConsumerOptions options, EventHandler handler,
+                                             metrics::Registry& metrics)
+    : dsn_(std::move(dsn)),
+      handler_(std::move(handler)),
+      consumed_(metrics.GetCounter("saga_events_consumed_total", "Events applied and acked.",
+                                   {{"queue", options.queue}})),
+      dead_lettered_(metrics.GetCounter("saga_events_dead_lettered_total", "Poison events sent to the DLQ.",
+                                        {{"queue", options.queue}})) {
+    consumer_ = std::make_unique<amqp::Consumer>(
+        std::move(broker), std::move(options),
+        [this](std::span<const amqp::Delivery> batch) { return ApplyBatch(batch); });
+}
+
+TransactionalConsumer::~TransactionalConsumer() { Stop(); }
+
+void TransactionalConsumer::Stop() noexcept {
+    if (consumer_) {
+        consumer_->Stop();
+    }
+}
+
+bool TransactionalConsumer::Consuming() const noexcept { return consumer_ && consumer_->Consuming(); }
+
+std::vector<amqp::Outcome> TransactionalConsumer::ApplyBatch(std::span<const amqp::Delivery> batch) {
+    if (!conn_ || !conn_->Healthy()) {
+        conn_ = std::make_unique<pg::Connection>(dsn_, std::chrono::milliseconds(10'000));
+    }
+    // Apply in routing-key order so that copies of this service working on overlapping batches
+    // lock the same rows in the same order and cannot deadlock.
+    std::vector<std::size_t> order(batch.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return batch[a].routing_key < batch[b].routing_key; });
+    std::vector<amqp::Outcome> outcomes(batch.size(), amqp::Outcome::kAck);
+    pg::Transaction tx(*conn_);
+    for (const auto i : order) {
+        const auto& delivery = batch[i];
+        conn_->Simple("SAVEPOINT event");
+        try {
+            outcomes[i] = handler_(*conn_, delivery);
+            conn_->Simple("RELEASE SAVEPOINT event");
+        } catch (const pg::QueryError& e) {
+            if (e.IsRetryable()) {
+                throw;  // a conflict, not a bad event: the whole batch is requeued and tried again
+            }
+            conn_->Simple("ROLLBACK TO SAVEPOINT event");
+            log::Error("event failed to apply; dead-lettering it",
+                       {{"message_id", delivery.message_id}, {"request_id", delivery.request_id}, {"error", e.what()}});
+            outcomes[i] = amqp::Outcome::kReject;
+        }
+    }
+    tx.Commit();
+    for (const auto outcome : outcomes) {
+        (outcome == amqp::Outcome::kReject ? dead_lettered_ : consumed_).Add();
+    }
+    return outcomes;
+}
+
+}  // namespace sn::saga

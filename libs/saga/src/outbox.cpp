@@ -1,0 +1,112 @@
+#include "saga/outbox.hpp"
+
+#include <vector>
+
+#include "amqp/publisher.hpp"
+#include "common/log.hpp"
+
+namespace sn::saga {
+namespace {
+
+constexpr std::string_view kInsert =
+    "INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, request_id, payload) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING";
+constexpr std::string_view kClaim =
+    "SELECT id, event_id, exchange, routing_key, correlation_id, request_id, payload FROM outbox "
+    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED";
+constexpr std::string_view kDelete = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
+constexpr std::string_view kBacklog = "SELECT count(*) FROM outbox";
+
+}  // namespace
+
+void Enqueue(pg::Connection& conn, const OutboxEvent& event) {
+    (void)conn.Exec(kInsert, event.event_id, event.exchange, event.routing_key, event.correlation_id,
+                    event.request_id, event.payload);
+}
+
+OutboxRelay::OutboxRelay(std::string dsn, amqp::ConnectionOptions broker, amqp::Topology topology,
+                         RelayOptions options, metrics::Registry& metrics)
+    : dsn_(std::move(dsn)),
+      broker_(std::move(broker)),
+      topology_(std::move(topology)),
+      options_(options),
+      published_(metrics.GetCounter("saga_events_published_total", "Outbox events confirmed by the broker.")),
+      failures_(metrics.GetCounter("saga_outbox_failures_total", "Relay cycles that failed and were retried.")),
+      backlog_(metrics.GetGauge("saga_outbox_backlog", "Events waiting in the outbox.")),
+      thread_([this] { Run(); }) {}
+
+OutboxRelay::~OutboxRelay() { Stop(); }
+
+void OutboxRelay::Stop() noexcept {
+    {
+        const std::lock_guard lock(mutex_);
+        stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+void OutboxRelay::Run() noexcept {
+    std::unique_ptr<pg::Connection> conn;
+    amqp::Publisher publisher(broker_, topology_);
+    auto backoff = std::chrono::milliseconds(100);
+    auto last_backlog = std::chrono::steady_clock::time_point{};
+    while (!stop_) {
+        try {
+            if (!conn || !conn->Healthy()) {
+                conn = std::make_unique<pg::Connection>(dsn_, std::chrono::milliseconds(30'000));
+                conn->Simple("LISTEN outbox");
+            }
+            std::size_t claimed = 0;
+            std::size_t confirmed_count = 0;
+            {
+                pg::Transaction tx(*conn);
+                const auto rows = conn->Exec(kClaim, static_cast<std::int64_t>(options_.batch));
+                claimed = static_cast<std::size_t>(rows.Rows());
+                if (claimed > 0) {
+                    std::vector<amqp::OutgoingMessage> messages;
+                    messages.reserve(claimed);
+                    for (int i = 0; i < rows.Rows(); ++i) {
+                        messages.push_back({rows.String(i, 2), rows.String(i, 3), rows.String(i, 1), rows.String(i, 4),
+                                            rows.String(i, 5), rows.String(i, 6)});
+                    }
+                    const auto confirmed = publisher.PublishBatch(messages, options_.confirm_timeout);
+                    std::vector<std::string> done;
+                    for (int i = 0; i < rows.Rows(); ++i) {
+                        if (confirmed[static_cast<std::size_t>(i)]) {
+                            done.push_back(rows.String(i, 0));
+                        }
+                    }
+                    (void)conn->Exec(kDelete, done);
+                    confirmed_count = done.size();
+                    published_.Add(done.size());
+                    if (done.size() < claimed) {
+                        log::Warn("broker did not confirm some events; they stay in the outbox",
+                                  {{"unconfirmed", claimed - done.size()}});
+                    }
+                }
+                tx.Commit();
+            }
+            backoff = std::chrono::milliseconds(100);
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_backlog > std::chrono::seconds(1)) {
+                backlog_.Set(static_cast<double>(conn->Exec(kBacklog).Int(0, 0)));
+                last_backlog = now;
+            }
+            // A full batch means more is waiting; anything unconfirmed waits for the next round.
+            if (claimed < options_.batch || confirmed_count < claimed) {
+                (void)conn->WaitForNotify(options_.poll_interval);
+            }
+        } catch (const std::exception& e) {
+            failures_.Add();
+            log::Warn("outbox relay cycle failed; retrying", {{"error", e.what()}, {"backoff_ms", backoff.count()}});
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, backoff, [this] { return stop_.load(); });
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        }
+    }
+}
+
+}  // namespace sn::saga

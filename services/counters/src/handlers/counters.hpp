@@ -1,0 +1,12 @@
+#pragma once
+
+#include "http/router.hpp"
+#include "pg/pool.hpp"
+
+namespace counters {
+
+/// GET /counters/unread (the caller's total and per-peer counts) and
+/// GET /counters/{user_id}/unreadMessages (unread messages from user_id to the caller).
+void AddCounterRoutes(sn::http::Router& router, sn::pg::Pool& db);
+
+}  // namespace counters

@@ -1,0 +1,196 @@
+#include "storage/messages.hpp"
+
+#include <map>
+
+#include "common/ids.hpp"
+#include "saga/outbox.hpp"
+
+namespace dialogs {
+namespace {
+
+using sn::saga::Action;
+using sn::saga::CountRequest;
+
+constexpr std::string_view kInsert =
+    "INSERT INTO messages (id, author_id, recipient_id, text, event_id) VALUES ($1, $2, $3, $4, $5) "
+    "RETURNING to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+
+// One chunk of the reader's UNREAD messages goes to PENDING_READ under one decrement event.
+constexpr std::string_view kMarkReadChunk =
+    "UPDATE messages SET state = 'PENDING_READ', event_id = $3, read_at = now(), state_changed_at = now() "
+    "WHERE id IN (SELECT id FROM messages WHERE recipient_id = $1 AND author_id = $2 AND state = 'UNREAD' "
+    "             ORDER BY id LIMIT $4 FOR UPDATE) "
+    "RETURNING id";
+constexpr std::string_view kFlagPendingUnread =
+    "UPDATE messages SET read_requested = true "
+    "WHERE recipient_id = $1 AND author_id = $2 AND state = 'PENDING_UNREAD' AND NOT read_requested";
+
+constexpr std::string_view kPage =
+    "SELECT id, author_id, recipient_id, text, state, "
+    "       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+    "FROM messages "
+    "WHERE LEAST(author_id, recipient_id) = LEAST($1::uuid, $2::uuid) "
+    "  AND GREATEST(author_id, recipient_id) = GREATEST($1::uuid, $2::uuid) "
+    "  AND ($3::uuid IS NULL OR id < $3::uuid) "
+    "ORDER BY id DESC LIMIT $4";
+
+// Replies: each transition names the state and the event it expects, so a replay is a no-op.
+constexpr std::string_view kCountedToUnread =
+    "UPDATE messages SET state = 'UNREAD', state_changed_at = now() "
+    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' AND NOT read_requested "
+    "RETURNING extract(epoch FROM clock_timestamp() - created_at)";
+constexpr std::string_view kCountedToPendingRead =
+    "UPDATE messages SET state = 'PENDING_READ', event_id = $3, read_requested = false, read_at = now(), "
+    "       state_changed_at = now() "
+    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' AND read_requested "
+    "RETURNING id, extract(epoch FROM clock_timestamp() - created_at)";
+constexpr std::string_view kIncrementRejected =
+    "UPDATE messages SET state = 'READ', state_changed_at = now() "
+    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' RETURNING 0";
+constexpr std::string_view kDecrementCounted =
+    "UPDATE messages SET state = 'READ', state_changed_at = now() "
+    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_READ' "
+    "RETURNING extract(epoch FROM clock_timestamp() - read_at)";
+constexpr std::string_view kDecrementRejected =
+    "UPDATE messages SET state = 'UNREAD', read_at = NULL, state_changed_at = now() "
+    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_READ' RETURNING 0";
+
+// Whole events only: a decrement event's messages are re-sent together, never split.
+constexpr std::string_view kSweep =
+    "WITH stuck AS ("
+    "    SELECT DISTINCT event_id FROM messages "
+    "    WHERE state IN ('PENDING_UNREAD', 'PENDING_READ') "
+    "      AND state_changed_at < now() - $1 * interval '1 millisecond' LIMIT 500) "
+    "UPDATE messages m SET state_changed_at = now() FROM stuck "
+    "WHERE m.event_id = stuck.event_id AND m.state IN ('PENDING_UNREAD', 'PENDING_READ') "
+    "RETURNING m.event_id, m.state, m.author_id, m.recipient_id, m.id";
+constexpr std::string_view kInFlight =
+    "SELECT count(*) FROM messages WHERE state IN ('PENDING_UNREAD', 'PENDING_READ')";
+
+void EnqueueRequest(sn::pg::Connection& conn, CountRequest request, const std::string& request_id) {
+    std::sort(request.message_ids.begin(), request.message_ids.end());
+    // The saga id: the message itself for a send, the read event for a read of many.
+    const auto correlation_id = request.message_ids.size() == 1 ? request.message_ids.front() : request.event_id;
+    sn::saga::Enqueue(conn, {request.event_id, std::string(sn::saga::kUnreadMessages),
+                             sn::saga::RoutingKey(request.author_id, request.recipient_id), correlation_id,
+                             request_id, sn::saga::ToJson(request)});
+}
+
+std::vector<std::string> Column(const sn::pg::Result& rows, int col) {
+    std::vector<std::string> out;
+    out.reserve(static_cast<std::size_t>(rows.Rows()));
+    for (int i = 0; i < rows.Rows(); ++i) {
+        out.push_back(rows.String(i, col));
+    }
+    return out;
+}
+
+std::vector<double> Seconds(const sn::pg::Result& rows, int col) {
+    std::vector<double> out;
+    for (int i = 0; i < rows.Rows(); ++i) {
+        out.push_back(std::stod(rows.String(i, col)));
+    }
+    return out;
+}
+
+}  // namespace
+
+Message MessageStore::Send(sn::pg::Connection& conn, const std::string& author, const std::string& recipient,
+                           const std::string& text, const std::string& request_id) {
+    Message message{sn::ids::NewUuid(), author, recipient, text, "PENDING_UNREAD", {}};
+    const auto event_id = sn::ids::NewUuid();
+    message.created_at = conn.Exec(kInsert, message.id, author, recipient, text, event_id).String(0, 0);
+    EnqueueRequest(conn, {event_id, Action::kIncrement, author, recipient, {message.id}}, request_id);
+    return message;
+}
+
+int MessageStore::MarkRead(sn::pg::Connection& conn, const std::string& reader, const std::string& peer,
+                           const std::string& request_id) {
+    int touched = 0;
+    const auto chunk = static_cast<std::int64_t>(sn::saga::kMaxMessagesPerEvent);
+    for (;;) {
+        const auto event_id = sn::ids::NewUuid();
+        auto ids = Column(conn.Exec(kMarkReadChunk, reader, peer, event_id, chunk), 0);
+        if (ids.empty()) {
+            break;
+        }
+        touched += static_cast<int>(ids.size());
+        const bool last = static_cast<std::int64_t>(ids.size()) < chunk;
+        EnqueueRequest(conn, {event_id, Action::kDecrement, peer, reader, std::move(ids)}, request_id);
+        if (last) {
+            break;
+        }
+    }
+    touched += static_cast<int>(conn.Exec(kFlagPendingUnread, reader, peer).Affected());
+    return touched;
+}
+
+std::vector<Message> MessageStore::Page(sn::pg::Connection& conn, const std::string& me, const std::string& peer,
+                                        const std::optional<std::string>& before, int limit) {
+    const auto rows = conn.Exec(kPage, me, peer, before, limit);
+    std::vector<Message> page(static_cast<std::size_t>(rows.Rows()));
+    // Newest first from the index; the API lists oldest first.
+    for (int i = 0; i < rows.Rows(); ++i) {
+        page[static_cast<std::size_t>(rows.Rows() - 1 - i)] = Message{rows.String(i, 0), rows.String(i, 1),
+                                                                      rows.String(i, 2), rows.String(i, 3),
+                                                                      rows.String(i, 4), rows.String(i, 5)};
+    }
+    return page;
+}
+
+ReplyEffect MessageStore::ApplyReply(sn::pg::Connection& conn, const sn::saga::CountReply& reply,
+                                     const std::string& request_id) {
+    using sn::saga::Verdict;
+    ReplyEffect effect;
+    const auto& ids = reply.message_ids;
+    const auto record = [&effect](const sn::pg::Result& rows, int latency_col) {
+        effect.moved += rows.Rows();
+        if (latency_col >= 0) {
+            auto seconds = Seconds(rows, latency_col);
+            effect.latencies_seconds.insert(effect.latencies_seconds.end(), seconds.begin(), seconds.end());
+        }
+    };
+    if (reply.action == Action::kIncrement && reply.verdict == Verdict::kCounted) {
+        record(conn.Exec(kCountedToUnread, ids, reply.in_reply_to), 0);
+        // Read while it was being counted: now counted, it goes straight on to PENDING_READ.
+        const auto event_id = sn::ids::NewUuid();
+        const auto rows = conn.Exec(kCountedToPendingRead, ids, reply.in_reply_to, event_id);
+        record(rows, 1);
+        if (!rows.Empty()) {
+            EnqueueRequest(conn, {event_id, Action::kDecrement, reply.author_id, reply.recipient_id, Column(rows, 0)},
+                           request_id);
+        }
+    } else if (reply.action == Action::kIncrement) {
+        // Not counted, so it must not stay unread: counters only rejects what it can never count.
+        record(conn.Exec(kIncrementRejected, ids, reply.in_reply_to), -1);
+        effect.compensated = effect.moved > 0;
+    } else if (reply.verdict == Verdict::kCounted) {
+        record(conn.Exec(kDecrementCounted, ids, reply.in_reply_to), 0);
+    } else {
+        // The counter refused to go below zero: undo the read step, the messages stay UNREAD.
+        record(conn.Exec(kDecrementRejected, ids, reply.in_reply_to), -1);
+        effect.compensated = effect.moved > 0;
+    }
+    return effect;
+}
+
+int MessageStore::Sweep(sn::pg::Connection& conn, std::chrono::milliseconds timeout) {
+    const auto rows = conn.Exec(kSweep, static_cast<std::int64_t>(timeout.count()));
+    std::map<std::string, CountRequest> events;
+    for (int i = 0; i < rows.Rows(); ++i) {
+        auto& event = events[rows.String(i, 0)];
+        event.event_id = rows.String(i, 0);
+        event.action = rows.Text(i, 1) == "PENDING_UNREAD" ? Action::kIncrement : Action::kDecrement;
+        event.author_id = rows.String(i, 2);
+        event.recipient_id = rows.String(i, 3);
+        event.message_ids.push_back(rows.String(i, 4));
+    }
+    for (auto& [id, event] : events) {
+        EnqueueRequest(conn, std::move(event), "sweeper");
+    }
+    return static_cast<int>(events.size());
+}
+
+std::int64_t MessageStore::InFlight(sn::pg::Connection& conn) { return conn.Exec(kInFlight).Int(0, 0); }
+
+}  // namespace dialogs

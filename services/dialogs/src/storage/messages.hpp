@@ -1,0 +1,60 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/connection.hpp"
+#include "saga/events.hpp"
+
+namespace dialogs {
+
+struct Message {
+    std::string id;
+    std::string author_id;
+    std::string recipient_id;
+    std::string text;
+    std::string state;
+    std::string created_at;
+};
+
+/// What applying one reply did, for metrics.
+struct ReplyEffect {
+    int moved = 0;                            // messages whose state changed
+    std::vector<double> latencies_seconds;    // per message: send -> UNREAD or read -> READ
+    bool compensated = false;                 // a rejected step was undone
+};
+
+/// The messages table and the saga steps that move it. Every function runs inside the caller's
+/// transaction, and writes any event it implies into the outbox in that same transaction.
+class MessageStore {
+   public:
+    /// Stores the message as PENDING_UNREAD and enqueues its increment event.
+    static Message Send(sn::pg::Connection& conn, const std::string& author, const std::string& recipient,
+                        const std::string& text, const std::string& request_id);
+
+    /// Moves the reader's incoming UNREAD messages from `peer` to PENDING_READ (with decrement
+    /// events) and flags those still PENDING_UNREAD to follow once counted. Returns how many
+    /// messages the call touched.
+    static int MarkRead(sn::pg::Connection& conn, const std::string& reader, const std::string& peer,
+                        const std::string& request_id);
+
+    /// Up to `limit` messages of the dialog older than `before` (all when nullopt), oldest first.
+    static std::vector<Message> Page(sn::pg::Connection& conn, const std::string& me, const std::string& peer,
+                                     const std::optional<std::string>& before, int limit);
+
+    /// Moves the messages a reply names on, guarded by their expected state and event, so a
+    /// replayed or stale reply changes nothing.
+    static ReplyEffect ApplyReply(sn::pg::Connection& conn, const sn::saga::CountReply& reply,
+                                  const std::string& request_id);
+
+    /// Re-enqueues, with their original event ids, the events of sagas that have been PENDING
+    /// longer than `timeout`. Returns how many events it re-enqueued.
+    static int Sweep(sn::pg::Connection& conn, std::chrono::milliseconds timeout);
+
+    /// Number of messages in a PENDING_* state.
+    static std::int64_t InFlight(sn::pg::Connection& conn);
+};
+
+}  // namespace dialogs

@@ -1,0 +1,12 @@
+#pragma once
+
+#include "common/metrics.hpp"
+#include "saga/consumer.hpp"
+
+namespace dialogs {
+
+/// Applies counters' replies from `unreadMessagesCounted`: moves messages on, compensates a
+/// rejected step, and observes the saga's end-to-end latency. Malformed replies are poison.
+[[nodiscard]] sn::saga::EventHandler MakeReplyHandler(sn::metrics::Registry& metrics);
+
+}  // namespace dialogs
