@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Everything `make test` does after the build: bring the stack up, run the C++ tests
+# (ctest) and the end-to-end tests (pytest), and always take the stack down again.
+# Exit status is non-zero if any step failed.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BUILD_DIR="${BUILD_DIR:-build}"
+STACK=scripts/stack
+failed=()
+
+# Whatever happens (failure, Ctrl-C), leave no process behind.
+trap '"$STACK" down' EXIT
+
+# Infrastructure first: the C++ integration tests need only it, so they still run
+# (and report) when a service does not come up.
+if ! "$STACK" up-infra; then
+    echo "test.sh: infrastructure did not come up" >&2
+    exit 1
+fi
+services_up=1
+if ! "$STACK" up; then
+    failed+=("stack up")
+    services_up=0
+fi
+
+# Ports, URLs and DSNs of the stack, for tests that look for them (PG_TEST_DSN, BACKEND_URL, ...).
+eval "$("$STACK" env)"
+
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 || failed+=("ctest")
+
+if [ -d tests/e2e ]; then
+    if [ "$services_up" -eq 1 ]; then
+        # Debian's interpreter: the pyenv python3 on PATH does not see python3-* packages.
+        /usr/bin/python3 -m pytest -q tests/e2e
+        rc=$?
+        case "$rc" in
+            0) ;;
+            5) echo "test.sh: pytest collected no tests in tests/e2e" ;;  # not a failure
+            *) failed+=("pytest") ;;
+        esac
+    else
+        echo "test.sh: skipping tests/e2e: the services are not up" >&2
+    fi
+fi
+
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "test.sh: FAILED: ${failed[*]}" >&2
+    exit 1
+fi
+echo "test.sh: all green"
