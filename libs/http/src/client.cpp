@@ -84,7 +84,8 @@ asio::awaitable<Response> Upstream::Exchange(Connection& connection, const Reque
     co_return parser.release();
 }
 
-asio::awaitable<Response> Upstream::Send(Request request) {
+asio::awaitable<Response> Upstream::Send(const Request& original) {
+    Request request = original;
     request.set(beast_http::field::host, host_ + ":" + port_);
     request.keep_alive(true);
     request.prepare_payload();

@@ -57,6 +57,12 @@ std::optional<std::string_view> BearerToken(const Request& request) {
     return header.substr(kPrefix.size());
 }
 
+// The client's X-Request-ID when it is safe to carry on, else a fresh one.
+std::string RequestIdOf(const Request& request) {
+    const auto sent = request["X-Request-ID"];
+    return ids::IsValidRequestId(sent) ? std::string(sent) : ids::NewRequestId();
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& io, ServerOptions options, const Router& router, TokenVerifier verify,
@@ -142,17 +148,18 @@ asio::awaitable<void> Server::Serve(std::shared_ptr<Session> session) {
         if (ec) {
             // The request could not be read whole: answer once and close, since the stream is out of step.
             const bool too_large = ec == beast_http::error::body_limit || ec == beast_http::error::header_limit;
+            const auto request_id = RequestIdOf(parser.get());
             auto res = ErrorResponse(too_large ? Status::payload_too_large : Status::bad_request,
                                      too_large ? "request too large" : "malformed HTTP request: " + ec.message(),
-                                     ids::NewRequestId());
+                                     request_id);
+            res.set("X-Request-ID", request_id);
             res.keep_alive(false);
             stream.expires_after(options_.read_timeout);
             co_await beast_http::async_write(stream, res, kNoThrow);
             break;
         }
         const auto& request = parser.get();
-        const auto sent_id = request["X-Request-ID"];
-        std::string request_id = ids::IsValidRequestId(sent_id) ? std::string(sent_id) : ids::NewRequestId();
+        const auto request_id = RequestIdOf(request);
         auto res = co_await Dispatch(request, request_id);
         res.set("X-Request-ID", request_id);
         res.keep_alive(request.keep_alive() && !stopping_);

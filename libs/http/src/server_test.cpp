@@ -65,7 +65,7 @@ class ServerTest : public ::testing::Test {
         for (const auto& [name, value] : headers) {
             req.set(name, value);
         }
-        return asio::co_spawn(io_, client_->Send(std::move(req)), asio::use_future).get();
+        return asio::co_spawn(io_, client_->Send(req), asio::use_future).get();
     }
 
     asio::io_context io_;
@@ -134,7 +134,8 @@ TEST_F(ServerTest, CountsRequestsPerRouteAndStatus) {
 TEST(Upstream, UnreachableServiceIs503) {
     asio::io_context io;
     Upstream client(io.get_executor(), "http://127.0.0.1:1");
-    auto future = asio::co_spawn(io, client.Send(Request{Verb::get, "/", 11}), asio::use_future);
+    const Request request{Verb::get, "/", 11};
+    auto future = asio::co_spawn(io, client.Send(request), asio::use_future);
     io.run();
     try {
         (void)future.get();

@@ -101,14 +101,16 @@ TEST_F(PgTest, PoolRunsWorkOffTheCallersThreadAndTransactRollsBack) {
 TEST_F(PgTest, MigrationsApplyOnceInOrder) {
     const auto dir = std::filesystem::temp_directory_path() / ("mig_" + ids::NewRequestId());
     std::filesystem::create_directories(dir);
-    std::ofstream(dir / "001_create.sql") << "CREATE TABLE " << table_ << "_m (v int);";
-    std::ofstream(dir / "002_fill.sql") << "INSERT INTO " << table_ << "_m VALUES (1);";
-    conn_.Simple("DELETE FROM schema_migrations WHERE name IN ('001_create.sql', '002_fill.sql')");
+    // Unique names: schema_migrations is shared with earlier runs against the same database.
+    const auto first = "001_" + table_ + ".sql";
+    const auto second = "002_" + table_ + ".sql";
+    std::ofstream(dir / first) << "CREATE TABLE " << table_ << "_m (v int);";
+    std::ofstream(dir / second) << "INSERT INTO " << table_ << "_m VALUES (1);";
     EXPECT_EQ(Migrate(conn_, {dir}), 2);
     EXPECT_EQ(Migrate(conn_, {dir}), 0);
     EXPECT_EQ(conn_.Exec("SELECT count(*) FROM " + table_ + "_m").Int(0, 0), 1);
     conn_.Simple("DROP TABLE " + table_ + "_m");
-    conn_.Simple("DELETE FROM schema_migrations WHERE name IN ('001_create.sql', '002_fill.sql')");
+    (void)conn_.Exec("DELETE FROM schema_migrations WHERE name IN ($1, $2)", first, second);
     std::filesystem::remove_all(dir);
 }
 

@@ -30,9 +30,11 @@ class Upstream {
     Upstream(const Upstream&) = delete;
     Upstream& operator=(const Upstream&) = delete;
 
-    /// Sends the request (its target, method, headers and body as given; Host is set) and returns
+    /// Sends a copy of the request (its target, method, headers and body; Host is set) and returns
     /// the response. A parked connection that turns out to be closed is retried once on a new one.
-    [[nodiscard]] boost::asio::awaitable<Response> Send(Request request);
+    /// The request is a reference because the caller waits (and GCC 12 mishandles by-value
+    /// coroutine arguments with destructors).
+    [[nodiscard]] boost::asio::awaitable<Response> Send(const Request& original);
 
    private:
     struct Connection;

@@ -25,17 +25,13 @@ class Pool {
     Pool(const Pool&) = delete;
     Pool& operator=(const Pool&) = delete;
 
-    /// Runs f(Connection&) on a pool thread.
+    /// Runs f(Connection&) on a pool thread. The caller waits, so f captures by reference.
     template <typename F>
     boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> Run(F f) {
-        using R = std::invoke_result_t<F&, Connection&>;
-        co_return co_await boost::asio::co_spawn(
-            workers_,
-            [this, f = std::move(f)]() mutable -> boost::asio::awaitable<R> {
-                Lease lease(*this);
-                co_return f(*lease.connection);
-            },
-            boost::asio::use_awaitable);
+        // GCC 12 mishandles objects with destructors that live across a co_await inside
+        // temporaries (double destruction); a lambda of references has none.
+        static_assert(std::is_trivially_destructible_v<F>, "capture by reference in Pool::Run/Transact");
+        co_return co_await boost::asio::co_spawn(workers_, OnWorker(this, std::move(f)), boost::asio::use_awaitable);
     }
 
     /// Runs f(Connection&) inside BEGIN ... COMMIT; an exception rolls back. Serialization failures
@@ -68,6 +64,13 @@ class Pool {
     boost::asio::awaitable<bool> Ping();
 
    private:
+    // A plain coroutine rather than a capturing coroutine lambda, for the same GCC 12 reason.
+    template <typename F>
+    static boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> OnWorker(Pool* pool, F f) {
+        Lease lease(*pool);
+        co_return f(*lease.connection);
+    }
+
     /// A connection borrowed from the free list for one task, returned in the destructor.
     struct Lease {
         explicit Lease(Pool& pool);

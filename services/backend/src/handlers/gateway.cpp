@@ -23,7 +23,7 @@ Awaitable Forward(sn::http::Upstream& upstream, const Context& ctx) {
     out.set(field::field::content_type, "application/json");
     out.set("X-Request-ID", ctx.request_id);
     out.body() = ctx.request.body();
-    auto res = co_await upstream.Send(std::move(out));
+    auto res = co_await upstream.Send(out);
     // Hop-by-hop headers stay with the hop; the server sets its own.
     res.erase(field::field::connection);
     res.erase(field::field::keep_alive);

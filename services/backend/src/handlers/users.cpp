@@ -39,8 +39,8 @@ boost::json::object ToJson(const User& user) {
 
 void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::auth::TokenSigner& signer) {
     router.Add(Verb::post, "/user/register", Access::kPublic, [&users](Context& ctx) -> Awaitable {
-        auto user = ParseNewUser(ctx.request.body());
-        const auto id = co_await users.Create(std::move(user));
+        const auto user = ParseNewUser(ctx.request.body());
+        const auto id = co_await users.Create(user);
         co_return JsonResponse(Status::ok, {{"user_id", id}});
     });
 
@@ -59,7 +59,8 @@ void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::au
     });
 
     router.Add(Verb::get, "/user/get/{id}", Access::kPublic, [&users](Context& ctx) -> Awaitable {
-        const auto user = co_await users.Find(input::Uuid(ctx.Param("id"), "id"));
+        const auto id = input::Uuid(ctx.Param("id"), "id");
+        const auto user = co_await users.Find(id);
         if (!user) {
             throw HttpError(Status::not_found, "user not found");
         }
@@ -67,10 +68,10 @@ void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::au
     });
 
     router.Add(Verb::get, "/user/search", Access::kPublic, [&users](Context& ctx) -> Awaitable {
-        auto first = input::QueryString(ctx, "first_name", 1, 100);
-        auto last = input::QueryString(ctx, "last_name", 1, 100);
+        const auto first = input::QueryString(ctx, "first_name", 1, 100);
+        const auto last = input::QueryString(ctx, "last_name", 1, 100);
         const auto limit = static_cast<int>(input::QueryInt(ctx, "limit", 100, 1, 1000));
-        const auto found = co_await users.Search(std::move(first), std::move(last), limit);
+        const auto found = co_await users.Search(first, last, limit);
         boost::json::array items;
         items.reserve(found.size());
         for (const auto& user : found) {

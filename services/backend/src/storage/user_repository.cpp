@@ -33,8 +33,8 @@ std::vector<User> ToUsers(const sn::pg::Result& rows) {
 
 }  // namespace
 
-boost::asio::awaitable<std::string> UserRepository::Create(NewUser user) {
-    co_return co_await db_.Run([user = std::move(user)](sn::pg::Connection& conn) {
+boost::asio::awaitable<std::string> UserRepository::Create(const NewUser& user) {
+    co_return co_await db_.Run([&user](sn::pg::Connection& conn) {
         auto id = sn::ids::NewUuid();
         (void)conn.Exec(kInsert, id, user.first_name, user.second_name, user.birthdate, user.biography, user.city,
                         sn::auth::HashPassword(user.password));
@@ -42,8 +42,8 @@ boost::asio::awaitable<std::string> UserRepository::Create(NewUser user) {
     });
 }
 
-boost::asio::awaitable<std::optional<User>> UserRepository::Find(std::string id) {
-    co_return co_await db_.Run([id = std::move(id)](sn::pg::Connection& conn) -> std::optional<User> {
+boost::asio::awaitable<std::optional<User>> UserRepository::Find(const std::string& id) {
+    co_return co_await db_.Run([&id](sn::pg::Connection& conn) -> std::optional<User> {
         auto users = ToUsers(conn.Exec(kSelectById, id));
         if (users.empty()) {
             return std::nullopt;
@@ -52,19 +52,20 @@ boost::asio::awaitable<std::optional<User>> UserRepository::Find(std::string id)
     });
 }
 
-boost::asio::awaitable<bool> UserRepository::Exists(std::string id) {
-    co_return co_await db_.Run([id = std::move(id)](sn::pg::Connection& conn) { return !conn.Exec(kExists, id).Empty(); });
+boost::asio::awaitable<bool> UserRepository::Exists(const std::string& id) {
+    co_return co_await db_.Run([&id](sn::pg::Connection& conn) { return !conn.Exec(kExists, id).Empty(); });
 }
 
-boost::asio::awaitable<std::vector<User>> UserRepository::Search(std::string first_prefix, std::string second_prefix,
-                                                                 int limit) {
-    co_return co_await db_.Run([=](sn::pg::Connection& conn) {
+boost::asio::awaitable<std::vector<User>> UserRepository::Search(const std::string& first_prefix,
+                                                                 const std::string& second_prefix, int limit) {
+    co_return co_await db_.Run([&](sn::pg::Connection& conn) {
         return ToUsers(conn.Exec(kSearch, first_prefix, second_prefix, limit));
     });
 }
 
-boost::asio::awaitable<std::optional<bool>> UserRepository::CheckPassword(std::string id, std::string password) {
-    co_return co_await db_.Run([=](sn::pg::Connection& conn) -> std::optional<bool> {
+boost::asio::awaitable<std::optional<bool>> UserRepository::CheckPassword(const std::string& id,
+                                                                       const std::string& password) {
+    co_return co_await db_.Run([&](sn::pg::Connection& conn) -> std::optional<bool> {
         const auto rows = conn.Exec(kSelectHash, id);
         if (rows.Empty()) {
             return std::nullopt;

@@ -27,19 +27,21 @@ struct User {
     std::string city;
 };
 
-/// The users table: profiles and password hashes.
+/// The users table: profiles and password hashes. Arguments are references: each call's
+/// caller waits for it, so they outlive the work.
 class UserRepository {
    public:
     explicit UserRepository(sn::pg::Pool& db) : db_(db) {}
 
     /// Hashes the password and stores the profile; returns the new id.
-    boost::asio::awaitable<std::string> Create(NewUser user);
-    boost::asio::awaitable<std::optional<User>> Find(std::string id);
-    boost::asio::awaitable<bool> Exists(std::string id);
+    boost::asio::awaitable<std::string> Create(const NewUser& user);
+    boost::asio::awaitable<std::optional<User>> Find(const std::string& id);
+    boost::asio::awaitable<bool> Exists(const std::string& id);
     /// Users whose first and second names start with the given prefixes, by id.
-    boost::asio::awaitable<std::vector<User>> Search(std::string first_prefix, std::string second_prefix, int limit);
+    boost::asio::awaitable<std::vector<User>> Search(const std::string& first_prefix, const std::string& second_prefix,
+                                                   int limit);
     /// nullopt when the user does not exist; false when the password is wrong.
-    boost::asio::awaitable<std::optional<bool>> CheckPassword(std::string id, std::string password);
+    boost::asio::awaitable<std::optional<bool>> CheckPassword(const std::string& id, const std::string& password);
 
    private:
     sn::pg::Pool& db_;

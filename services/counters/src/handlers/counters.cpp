@@ -17,8 +17,8 @@ using Awaitable = boost::asio::awaitable<Response>;
 
 void AddCounterRoutes(sn::http::Router& router, sn::pg::Pool& db) {
     router.Add(Verb::get, "/counters/unread", Access::kAuthenticated, [&db](Context& ctx) -> Awaitable {
-        const auto peers = co_await db.Run(
-            [me = ctx.user_id](sn::pg::Connection& conn) { return CounterStore::ForRecipient(conn, me); });
+        const auto peers =
+            co_await db.Run([&ctx](sn::pg::Connection& conn) { return CounterStore::ForRecipient(conn, ctx.user_id); });
         std::int64_t total = 0;
         boost::json::array items;
         items.reserve(peers.size());
@@ -32,8 +32,8 @@ void AddCounterRoutes(sn::http::Router& router, sn::pg::Pool& db) {
     router.Add(Verb::get, "/counters/{user_id}/unreadMessages", Access::kAuthenticated,
                [&db](Context& ctx) -> Awaitable {
                    const auto peer = sn::http::input::Uuid(ctx.Param("user_id"), "user_id");
-                   const auto count = co_await db.Run([peer, me = ctx.user_id](sn::pg::Connection& conn) {
-                       return CounterStore::Between(conn, peer, me);
+                   const auto count = co_await db.Run([&](sn::pg::Connection& conn) {
+                       return CounterStore::Between(conn, peer, ctx.user_id);
                    });
                    co_return JsonResponse(Status::ok, {{"user_id", peer}, {"count", count}});
                });
