@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
         const std::chrono::milliseconds timeout(60'000);
         sn::pg::Connection dialogs(Env("DIALOGS_PG_DSN", "host=127.0.0.1 port=55432 user=postgres dbname=dialogs"),
                                    timeout);
-        sn::pg::Connection counters(
-            Env("COUNTERS_PG_DSN", "host=127.0.0.1 port=55432 user=postgres dbname=counters"), timeout);
+        sn::pg::Connection counters(Env("COUNTERS_PG_DSN", "host=127.0.0.1 port=55432 user=postgres dbname=counters"),
+                                    timeout);
 
         std::set<Pair> pending;
         const auto pending_rows = dialogs.Exec(kPending);
@@ -91,8 +91,8 @@ int main(int argc, char** argv) {
                              {"counter", have},
                              {"in_flight", in_flight}});
             if (repair && !in_flight) {
-                repaired += static_cast<int>(
-                    counters.Exec(kCompareAndSet, pair.first, pair.second, want, have).Affected());
+                repaired +=
+                    static_cast<int>(counters.Exec(kCompareAndSet, pair.first, pair.second, want, have).Affected());
             }
         }
         boost::json::object report{{"pending_pairs", pending.size()},

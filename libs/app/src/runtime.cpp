@@ -90,8 +90,8 @@ int Run(std::string_view service, std::string_view default_migration_dirs, const
         http::ServerOptions options;
         options.host = rt.base.http_host;
         options.port = rt.base.http_port;
-        http::Server server(rt.io, options, rt.router,
-                            [&rt](std::string_view token) { return rt.verifier.Verify(token); }, rt.metrics);
+        http::Server server(
+            rt.io, options, rt.router, [&rt](std::string_view token) { return rt.verifier.Verify(token); }, rt.metrics);
         server.Start();
 
         auto work = asio::make_work_guard(rt.io);

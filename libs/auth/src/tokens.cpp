@@ -112,8 +112,8 @@ std::optional<std::string> TokenVerifier::Verify(std::string_view token,
     const auto head = token.substr(0, dot);
     const auto signature = FromBase64(token.substr(dot + 1));
     if (!signature || signature->size() != crypto_sign_BYTES ||
-        crypto_sign_verify_detached(signature->data(), reinterpret_cast<const unsigned char*>(head.data()),
-                                    head.size(), public_key_.data()) != 0) {
+        crypto_sign_verify_detached(signature->data(), reinterpret_cast<const unsigned char*>(head.data()), head.size(),
+                                    public_key_.data()) != 0) {
         return std::nullopt;
     }
     const auto payload = FromBase64(head);
@@ -121,15 +121,14 @@ std::optional<std::string> TokenVerifier::Verify(std::string_view token,
         return std::nullopt;
     }
     boost::system::error_code ec;
-    const auto json = boost::json::parse(std::string_view(reinterpret_cast<const char*>(payload->data()),
-                                                          payload->size()), ec);
+    const auto json =
+        boost::json::parse(std::string_view(reinterpret_cast<const char*>(payload->data()), payload->size()), ec);
     if (ec || !json.is_object()) {
         return std::nullopt;
     }
     const auto* sub = json.as_object().if_contains("sub");
     const auto* exp = json.as_object().if_contains("exp");
-    if (sub == nullptr || !sub->is_string() || !ids::IsUuid(sub->get_string()) || exp == nullptr ||
-        !exp->is_int64()) {
+    if (sub == nullptr || !sub->is_string() || !ids::IsUuid(sub->get_string()) || exp == nullptr || !exp->is_int64()) {
         return std::nullopt;
     }
     if (exp->get_int64() <= std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()) {

@@ -21,8 +21,7 @@ TEST(Registry, RendersCumulativeHistogramBuckets) {
     h.Observe(0.5);
     h.Observe(5);
     const auto text = registry.Render();
-    EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"0.1\"} 1"), std::string::npos)
-        << text;
+    EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"0.1\"} 1"), std::string::npos) << text;
     EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"1\"} 2"), std::string::npos) << text;
     EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"+Inf\"} 3"), std::string::npos) << text;
     EXPECT_NE(text.find("latency_seconds_count{route=\"/x\"} 3"), std::string::npos) << text;

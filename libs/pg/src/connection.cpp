@@ -53,8 +53,8 @@ void Connection::EnsureConnected() {
         return;
     }
     prepared_.clear();
-    const std::string options = "connect_timeout=3 " + dsn_ + " options='-c statement_timeout=" +
-                                std::to_string(statement_timeout_.count()) + "'";
+    const std::string options = "connect_timeout=3 " + dsn_ +
+                                " options='-c statement_timeout=" + std::to_string(statement_timeout_.count()) + "'";
     conn_.reset(PQconnectdb(options.c_str()));
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
         const std::string message = PQerrorMessage(conn_.get());

@@ -70,8 +70,7 @@ TEST_F(PgTest, StatementTimeoutIsAnUnavailableError) {
 }
 
 TEST_F(PgTest, UnreachableServerIsAConnectionError) {
-    EXPECT_THROW(Connection("host=127.0.0.1 port=1 dbname=x user=x", std::chrono::milliseconds(100)),
-                 ConnectionError);
+    EXPECT_THROW(Connection("host=127.0.0.1 port=1 dbname=x user=x", std::chrono::milliseconds(100)), ConnectionError);
 }
 
 TEST_F(PgTest, PoolRunsWorkOffTheCallersThreadAndTransactRollsBack) {

@@ -35,13 +35,13 @@ TransactionalConsumer::TransactionalConsumer(std::string dsn, amqp::ConnectionOp
                                              metrics::Registry& metrics)
     : dsn_(std::move(dsn)),
       handler_(std::move(handler)),
-      consumed_(metrics.GetCounter("saga_events_consumed_total", "Events applied and acked.",
-                                   {{"queue", options.queue}})),
+      consumed_(
+          metrics.GetCounter("saga_events_consumed_total", "Events applied and acked.", {{"queue", options.queue}})),
       dead_lettered_(metrics.GetCounter("saga_events_dead_lettered_total", "Poison events sent to the DLQ.",
                                         {{"queue", options.queue}})) {
-    consumer_ = std::make_unique<amqp::Consumer>(
-        std::move(broker), std::move(options),
-        [this](std::span<const amqp::Delivery> batch) { return ApplyBatch(batch); });
+    consumer_ =
+        std::make_unique<amqp::Consumer>(std::move(broker), std::move(options),
+                                         [this](std::span<const amqp::Delivery> batch) { return ApplyBatch(batch); });
 }
 
 TransactionalConsumer::~TransactionalConsumer() { Stop(); }

@@ -28,8 +28,7 @@ std::optional<std::string> UuidField(const boost::json::object& obj, std::string
 
 std::optional<std::vector<std::string>> MessageIds(const boost::json::object& obj) {
     const auto* v = obj.if_contains("message_ids");
-    if (v == nullptr || !v->is_array() || v->get_array().empty() ||
-        v->get_array().size() > kMaxMessagesPerEvent) {
+    if (v == nullptr || !v->is_array() || v->get_array().empty() || v->get_array().size() > kMaxMessagesPerEvent) {
         return std::nullopt;
     }
     std::vector<std::string> out;

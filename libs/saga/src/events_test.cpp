@@ -20,7 +20,7 @@ TEST(CountRequest, RoundTripsThroughJson) {
 }
 
 TEST(CountReply, RoundTripsThroughJson) {
-    const CountReply reply{ids::NewUuid(), ids::NewUuid(), Action::kDecrement, Verdict::kRejected, kA, kB,
+    const CountReply reply{ids::NewUuid(),   ids::NewUuid(), Action::kDecrement, Verdict::kRejected, kA, kB,
                            {ids::NewUuid()}, "below zero"};
     const auto parsed = ParseCountReply(ToJson(reply));
     ASSERT_TRUE(parsed);

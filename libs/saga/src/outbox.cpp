@@ -20,12 +20,12 @@ constexpr std::string_view kBacklog = "SELECT count(*) FROM outbox";
 }  // namespace
 
 void Enqueue(pg::Connection& conn, const OutboxEvent& event) {
-    (void)conn.Exec(kInsert, event.event_id, event.exchange, event.routing_key, event.correlation_id,
-                    event.request_id, event.payload);
+    (void)conn.Exec(kInsert, event.event_id, event.exchange, event.routing_key, event.correlation_id, event.request_id,
+                    event.payload);
 }
 
-OutboxRelay::OutboxRelay(std::string dsn, amqp::ConnectionOptions broker, amqp::Topology topology,
-                         RelayOptions options, metrics::Registry& metrics)
+OutboxRelay::OutboxRelay(std::string dsn, amqp::ConnectionOptions broker, amqp::Topology topology, RelayOptions options,
+                         metrics::Registry& metrics)
     : dsn_(std::move(dsn)),
       broker_(std::move(broker)),
       topology_(std::move(topology)),

@@ -19,10 +19,9 @@ int main() {
         consumer.topology = sn::saga::Topology();
 
         counters::AddCounterRoutes(rt.router, rt.db);
-        auto& outbox =
-            rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, sn::saga::Topology(), relay, rt.metrics);
-        auto& requests = rt.Make<sn::saga::TransactionalConsumer>(
-            rt.base.pg_dsn, broker, consumer, counters::MakeRequestHandler(rt.metrics), rt.metrics);
+        auto& outbox = rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, sn::saga::Topology(), relay, rt.metrics);
+        auto& requests = rt.Make<sn::saga::TransactionalConsumer>(rt.base.pg_dsn, broker, consumer,
+                                                                  counters::MakeRequestHandler(rt.metrics), rt.metrics);
         rt.AddReadinessCheck([&requests]() -> boost::asio::awaitable<bool> { co_return requests.Consuming(); });
         rt.OnStop([&outbox, &requests] {
             requests.Stop();

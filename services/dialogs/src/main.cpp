@@ -23,8 +23,7 @@ int main() {
         const auto sweep_timeout = env.Millis("SWEEPER_TIMEOUT_MS", std::chrono::milliseconds(30'000));
 
         dialogs::AddDialogRoutes(rt.router, rt.db, mark_as_read);
-        auto& outbox =
-            rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, sn::saga::Topology(), relay, rt.metrics);
+        auto& outbox = rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, sn::saga::Topology(), relay, rt.metrics);
         auto& replies = rt.Make<sn::saga::TransactionalConsumer>(rt.base.pg_dsn, broker, consumer,
                                                                  dialogs::MakeReplyHandler(rt.metrics), rt.metrics);
         auto& sweeper = rt.Make<dialogs::Sweeper>(rt.base.pg_dsn, sweep_interval, sweep_timeout, rt.metrics);

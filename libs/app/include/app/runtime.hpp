@@ -20,14 +20,14 @@ namespace sn::app {
 
 /// Settings every service reads (names are the environment variables).
 struct BaseConfig {
-    std::string http_host;        // HTTP_HOST
-    std::uint16_t http_port = 0;  // HTTP_PORT
-    int threads = 2;              // THREADS: I/O threads
-    std::string pg_dsn;           // PG_DSN
-    int pg_pool_size = 8;         // PG_POOL_SIZE
+    std::string http_host;                                 // HTTP_HOST
+    std::uint16_t http_port = 0;                           // HTTP_PORT
+    int threads = 2;                                       // THREADS: I/O threads
+    std::string pg_dsn;                                    // PG_DSN
+    int pg_pool_size = 8;                                  // PG_POOL_SIZE
     std::chrono::milliseconds pg_statement_timeout{5000};  // PG_STATEMENT_TIMEOUT_MS
-    std::filesystem::path keys_dir;                          // AUTH_KEYS_DIR
-    std::vector<std::filesystem::path> migration_dirs;       // MIGRATIONS_DIRS, colon-separated
+    std::filesystem::path keys_dir;                        // AUTH_KEYS_DIR
+    std::vector<std::filesystem::path> migration_dirs;     // MIGRATIONS_DIRS, colon-separated
 };
 
 class Runtime {
@@ -67,9 +67,9 @@ class Runtime {
     std::vector<std::function<boost::asio::awaitable<bool>()>> readiness_;
 };
 
-/// Reads the configuration, applies migrations (`default_migration_dirs`: colon-separated folders) (waiting for the database up to a minute), calls
-/// `wire` to register routes and start components, serves until SIGTERM or SIGINT, then shuts
-/// down gracefully. Returns the process exit code.
+/// Reads the configuration, applies migrations (`default_migration_dirs`: colon-separated folders) (waiting for the
+/// database up to a minute), calls `wire` to register routes and start components, serves until SIGTERM or SIGINT, then
+/// shuts down gracefully. Returns the process exit code.
 int Run(std::string_view service, std::string_view default_migration_dirs, const std::function<void(Runtime&)>& wire);
 
 }  // namespace sn::app

@@ -47,8 +47,7 @@ class Result {
     [[nodiscard]] bool Empty() const noexcept { return Rows() == 0; }
     [[nodiscard]] bool IsNull(int row, int col) const noexcept { return PQgetisnull(result_.get(), row, col) != 0; }
     [[nodiscard]] std::string_view Text(int row, int col) const noexcept {
-        return {PQgetvalue(result_.get(), row, col),
-                static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
+        return {PQgetvalue(result_.get(), row, col), static_cast<std::size_t>(PQgetlength(result_.get(), row, col))};
     }
     [[nodiscard]] std::string String(int row, int col) const { return std::string(Text(row, col)); }
     [[nodiscard]] std::int64_t Int(int row, int col) const;

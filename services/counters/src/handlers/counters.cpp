@@ -32,9 +32,8 @@ void AddCounterRoutes(sn::http::Router& router, sn::pg::Pool& db) {
     router.Add(Verb::get, "/counters/{user_id}/unreadMessages", Access::kAuthenticated,
                [&db](Context& ctx) -> Awaitable {
                    const auto peer = sn::http::input::Uuid(ctx.Param("user_id"), "user_id");
-                   const auto count = co_await db.Run([&](sn::pg::Connection& conn) {
-                       return CounterStore::Between(conn, peer, ctx.user_id);
-                   });
+                   const auto count = co_await db.Run(
+                       [&](sn::pg::Connection& conn) { return CounterStore::Between(conn, peer, ctx.user_id); });
                    co_return JsonResponse(Status::ok, {{"user_id", peer}, {"count", count}});
                });
 }

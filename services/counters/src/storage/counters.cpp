@@ -17,8 +17,7 @@ constexpr std::string_view kDecrement =
     "UPDATE unread_messages SET count = count - $3 WHERE author_id = $1 AND recepient_id = $2 AND count >= $3";
 constexpr std::string_view kForRecipient =
     "SELECT author_id, count FROM unread_messages WHERE recepient_id = $1 AND count > 0 ORDER BY author_id";
-constexpr std::string_view kBetween =
-    "SELECT count FROM unread_messages WHERE author_id = $1 AND recepient_id = $2";
+constexpr std::string_view kBetween = "SELECT count FROM unread_messages WHERE author_id = $1 AND recepient_id = $2";
 constexpr std::string_view kBelowZero = "the counter would go below zero";
 
 }  // namespace
@@ -38,17 +37,14 @@ bool CounterStore::Apply(sn::pg::Connection& conn, const sn::saga::CountRequest&
         }
         sn::saga::inbox::Record(conn, request.event_id, sn::saga::ToString(verdict));
     }
-    const sn::saga::CountReply reply{sn::ids::NewUuid(),
-                                     request.event_id,
-                                     request.action,
-                                     verdict,
-                                     request.author_id,
-                                     request.recipient_id,
-                                     request.message_ids,
-                                     verdict == Verdict::kRejected ? std::string(kBelowZero) : std::string()};
+    const sn::saga::CountReply reply{
+        sn::ids::NewUuid(),  request.event_id,
+        request.action,      verdict,
+        request.author_id,   request.recipient_id,
+        request.message_ids, verdict == Verdict::kRejected ? std::string(kBelowZero) : std::string()};
     sn::saga::Enqueue(conn, {reply.event_id, std::string(sn::saga::kUnreadMessagesCounted),
-                             sn::saga::RoutingKey(request.author_id, request.recipient_id), correlation_id,
-                             request_id, sn::saga::ToJson(reply)});
+                             sn::saga::RoutingKey(request.author_id, request.recipient_id), correlation_id, request_id,
+                             sn::saga::ToJson(reply)});
     return seen.has_value();
 }
 
@@ -62,8 +58,7 @@ std::vector<PeerCount> CounterStore::ForRecipient(sn::pg::Connection& conn, cons
     return out;
 }
 
-std::int64_t CounterStore::Between(sn::pg::Connection& conn, const std::string& author,
-                                   const std::string& recipient) {
+std::int64_t CounterStore::Between(sn::pg::Connection& conn, const std::string& author, const std::string& recipient) {
     const auto rows = conn.Exec(kBetween, author, recipient);
     return rows.Empty() ? 0 : rows.Int(0, 0);
 }

@@ -30,8 +30,8 @@ std::string Peer(const Context& ctx) {
 }  // namespace
 
 boost::json::object ToJson(const Message& message) {
-    return {{"id", message.id},           {"from", message.author_id},      {"to", message.recipient_id},
-            {"text", message.text},       {"state", message.state},         {"created_at", message.created_at}};
+    return {{"id", message.id},     {"from", message.author_id}, {"to", message.recipient_id},
+            {"text", message.text}, {"state", message.state},    {"created_at", message.created_at}};
 }
 
 void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, bool mark_as_read_on_listing) {
@@ -68,9 +68,8 @@ void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, bool mark_as_re
 
     router.Add(Verb::post, "/dialog/{user_id}/read", Access::kAuthenticated, [&db](Context& ctx) -> Awaitable {
         const auto peer = Peer(ctx);
-        const auto marked = co_await db.Transact([&](sn::pg::Connection& conn) {
-            return MessageStore::MarkRead(conn, ctx.user_id, peer, ctx.request_id);
-        });
+        const auto marked = co_await db.Transact(
+            [&](sn::pg::Connection& conn) { return MessageStore::MarkRead(conn, ctx.user_id, peer, ctx.request_id); });
         co_return JsonResponse(Status::ok, {{"marked", marked}});
     });
 }

@@ -72,8 +72,8 @@ void EnqueueRequest(sn::pg::Connection& conn, CountRequest request, const std::s
     // The saga id: the message itself for a send, the read event for a read of many.
     const auto correlation_id = request.message_ids.size() == 1 ? request.message_ids.front() : request.event_id;
     sn::saga::Enqueue(conn, {request.event_id, std::string(sn::saga::kUnreadMessages),
-                             sn::saga::RoutingKey(request.author_id, request.recipient_id), correlation_id,
-                             request_id, sn::saga::ToJson(request)});
+                             sn::saga::RoutingKey(request.author_id, request.recipient_id), correlation_id, request_id,
+                             sn::saga::ToJson(request)});
 }
 
 std::vector<std::string> Column(const sn::pg::Result& rows, int col) {
@@ -131,9 +131,9 @@ std::vector<Message> MessageStore::Page(sn::pg::Connection& conn, const std::str
     std::vector<Message> page(static_cast<std::size_t>(rows.Rows()));
     // Newest first from the index; the API lists oldest first.
     for (int i = 0; i < rows.Rows(); ++i) {
-        page[static_cast<std::size_t>(rows.Rows() - 1 - i)] = Message{rows.String(i, 0), rows.String(i, 1),
-                                                                      rows.String(i, 2), rows.String(i, 3),
-                                                                      rows.String(i, 4), rows.String(i, 5)};
+        page[static_cast<std::size_t>(rows.Rows() - 1 - i)] =
+            Message{rows.String(i, 0), rows.String(i, 1), rows.String(i, 2),
+                    rows.String(i, 3), rows.String(i, 4), rows.String(i, 5)};
     }
     return page;
 }

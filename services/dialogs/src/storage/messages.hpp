@@ -21,9 +21,9 @@ struct Message {
 
 /// What applying one reply did, for metrics.
 struct ReplyEffect {
-    int moved = 0;                            // messages whose state changed
-    std::vector<double> latencies_seconds;    // per message: send -> UNREAD or read -> READ
-    bool compensated = false;                 // a rejected step was undone
+    int moved = 0;                          // messages whose state changed
+    std::vector<double> latencies_seconds;  // per message: send -> UNREAD or read -> READ
+    bool compensated = false;               // a rejected step was undone
 };
 
 /// The messages table and the saga steps that move it. Every function runs inside the caller's

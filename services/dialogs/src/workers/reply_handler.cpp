@@ -23,9 +23,10 @@ sn::saga::EventHandler MakeReplyHandler(sn::metrics::Registry& metrics) {
         }
         if (effect.compensated) {
             compensated.Add();
-            sn::log::Warn("saga step rejected by counters; compensated",
-                          {{"event_id", reply->in_reply_to}, {"reason", reply->reason},
-                           {"request_id", delivery.request_id}, {"messages", effect.moved}});
+            sn::log::Warn("saga step rejected by counters; compensated", {{"event_id", reply->in_reply_to},
+                                                                          {"reason", reply->reason},
+                                                                          {"request_id", delivery.request_id},
+                                                                          {"messages", effect.moved}});
         }
         return sn::amqp::Outcome::kAck;
     };
