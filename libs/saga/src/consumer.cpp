@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <thread>
 
 #include "common/log.hpp"
 
@@ -47,6 +48,7 @@ TransactionalConsumer::TransactionalConsumer(std::string dsn, amqp::ConnectionOp
 TransactionalConsumer::~TransactionalConsumer() { Stop(); }
 
 void TransactionalConsumer::Stop() noexcept {
+    stopping_ = true;
     if (consumer_) {
         consumer_->Stop();
     }
@@ -55,6 +57,23 @@ void TransactionalConsumer::Stop() noexcept {
 bool TransactionalConsumer::Consuming() const noexcept { return consumer_ && consumer_->Consuming(); }
 
 std::vector<amqp::Outcome> TransactionalConsumer::ApplyBatch(std::span<const amqp::Delivery> batch) {
+    const auto give_up = std::chrono::steady_clock::now() + kHoldFor;
+    auto backoff = std::chrono::milliseconds(100);
+    for (;;) {
+        try {
+            return ApplyOnce(batch);
+        } catch (const UnavailableError& e) {
+            if (stopping_ || std::chrono::steady_clock::now() + backoff > give_up) {
+                throw;
+            }
+            log::Warn("database unavailable; holding the batch", {{"error", e.what()}, {"events", batch.size()}});
+            std::this_thread::sleep_for(backoff);
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+        }
+    }
+}
+
+std::vector<amqp::Outcome> TransactionalConsumer::ApplyOnce(std::span<const amqp::Delivery> batch) {
     if (!conn_ || !conn_->Healthy()) {
         conn_ = std::make_unique<pg::Connection>(dsn_, std::chrono::milliseconds(10'000));
     }

@@ -148,8 +148,8 @@ amqp::Topology Topology() {
                        {std::string(kDialogsQueue), true, true, std::nullopt, std::nullopt}};
     topology.bindings = {{std::string(kCountersQueue), std::string(kUnreadMessages), "#"},
                          {std::string(kDialogsQueue), std::string(kUnreadMessagesCounted), "#"}};
-    topology = amqp::WithDeadLetter(std::move(topology), kCountersQueue);
-    return amqp::WithDeadLetter(std::move(topology), kDialogsQueue);
+    topology = amqp::WithDeadLetter(std::move(topology), kCountersQueue, kDeliveryLimit);
+    return amqp::WithDeadLetter(std::move(topology), kDialogsQueue, kDeliveryLimit);
 }
 
 }  // namespace sn::saga

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -17,7 +19,9 @@ using EventHandler = std::function<amqp::Outcome(pg::Connection&, const amqp::De
 
 /// A queue consumer that applies each batch of deliveries in ONE database transaction and acks
 /// only after it committed. Each event runs under a savepoint, so one that fails in SQL is
-/// dead-lettered alone instead of sinking the batch; a lost database requeues the batch.
+/// dead-lettered alone instead of sinking the batch. While the database is unreachable the batch
+/// is held and retried (up to kHoldFor), since every requeue counts against the quorum queue's
+/// delivery limit; past that it is requeued.
 class TransactionalConsumer {
    public:
     TransactionalConsumer(std::string dsn, amqp::ConnectionOptions broker, amqp::ConsumerOptions options,
@@ -29,14 +33,18 @@ class TransactionalConsumer {
     void Stop() noexcept;
     [[nodiscard]] bool Consuming() const noexcept;
 
+    static constexpr std::chrono::seconds kHoldFor{30};
+
    private:
     std::vector<amqp::Outcome> ApplyBatch(std::span<const amqp::Delivery> batch);
+    std::vector<amqp::Outcome> ApplyOnce(std::span<const amqp::Delivery> batch);
 
     std::string dsn_;
     EventHandler handler_;
     metrics::Counter& consumed_;
     metrics::Counter& dead_lettered_;
     std::unique_ptr<pg::Connection> conn_;  // only touched on the consumer's thread
+    std::atomic<bool> stopping_{false};
     std::unique_ptr<amqp::Consumer> consumer_;
 };
 

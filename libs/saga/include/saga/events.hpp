@@ -17,6 +17,9 @@ inline constexpr std::string_view kUnreadMessagesCounted = "unreadMessagesCounte
 /// The work queues; every copy of a service competes on its one queue.
 inline constexpr std::string_view kCountersQueue = "counters.unreadMessages";
 inline constexpr std::string_view kDialogsQueue = "dialogs.unreadMessagesCounted";
+/// Deliveries of one event before the queue dead-letters it. Poison is rejected at once; this
+/// bounds an event that keeps crashing its consumer, with room for restarts and outages.
+inline constexpr std::int64_t kDeliveryLimit = 20;
 /// At most this many message ids travel in one event (a large read becomes several events).
 inline constexpr std::size_t kMaxMessagesPerEvent = 1000;
 
