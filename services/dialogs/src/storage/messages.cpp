@@ -65,7 +65,7 @@ constexpr std::string_view kSweep =
     "WHERE m.event_id = stuck.event_id AND m.state IN ('PENDING_UNREAD', 'PENDING_READ') "
     "RETURNING m.event_id, m.state, m.author_id, m.recipient_id, m.id";
 constexpr std::string_view kInFlight =
-    "SELECT count(*) FROM messages WHERE state IN ('PENDING_UNREAD', 'PENDING_READ')";
+    "SELECT state, count(*) FROM messages WHERE state IN ('PENDING_UNREAD', 'PENDING_READ') GROUP BY state";
 
 void EnqueueRequest(sn::pg::Connection& conn, CountRequest request, const std::string& request_id) {
     std::sort(request.message_ids.begin(), request.message_ids.end());
@@ -191,6 +191,13 @@ int MessageStore::Sweep(sn::pg::Connection& conn, std::chrono::milliseconds time
     return static_cast<int>(events.size());
 }
 
-std::int64_t MessageStore::InFlight(sn::pg::Connection& conn) { return conn.Exec(kInFlight).Int(0, 0); }
+std::map<std::string, std::int64_t> MessageStore::InFlight(sn::pg::Connection& conn) {
+    std::map<std::string, std::int64_t> counts{{"PENDING_UNREAD", 0}, {"PENDING_READ", 0}};
+    const auto rows = conn.Exec(kInFlight);
+    for (int i = 0; i < rows.Rows(); ++i) {
+        counts[rows.String(i, 0)] = rows.Int(i, 1);
+    }
+    return counts;
+}
 
 }  // namespace dialogs

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,8 +54,9 @@ class MessageStore {
     /// longer than `timeout`. Returns how many events it re-enqueued.
     static int Sweep(sn::pg::Connection& conn, std::chrono::milliseconds timeout);
 
-    /// Number of messages in a PENDING_* state.
-    static std::int64_t InFlight(sn::pg::Connection& conn);
+    /// Number of messages in each PENDING_* state (served by a partial index, unlike a count of
+    /// all states).
+    static std::map<std::string, std::int64_t> InFlight(sn::pg::Connection& conn);
 };
 
 }  // namespace dialogs

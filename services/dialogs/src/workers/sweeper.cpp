@@ -14,7 +14,7 @@ Sweeper::Sweeper(std::string dsn, std::chrono::milliseconds interval, std::chron
       interval_(interval),
       timeout_(timeout),
       republished_(metrics.GetCounter("saga_events_republished_total", "Events of stuck sagas sent again.")),
-      in_flight_(metrics.GetGauge("saga_in_flight", "Messages in a PENDING_* state.")),
+      metrics_(metrics),
       thread_([this] { Run(); }) {}
 
 Sweeper::~Sweeper() { Stop(); }
@@ -44,7 +44,10 @@ void Sweeper::Run() noexcept {
                 republished_.Add(static_cast<std::uint64_t>(events));
                 sn::log::Info("re-published events of stuck sagas", {{"events", events}});
             }
-            in_flight_.Set(static_cast<double>(MessageStore::InFlight(*conn)));
+            for (const auto& [state, count] : MessageStore::InFlight(*conn)) {
+                metrics_.GetGauge("saga_messages_in_flight", "Messages in a PENDING_* state.", {{"state", state}})
+                    .Set(static_cast<double>(count));
+            }
         } catch (const std::exception& e) {
             sn::log::Warn("sweeper cycle failed", {{"error", e.what()}});
         }

@@ -13,7 +13,7 @@ namespace dialogs {
 
 /// Re-publishes the events of sagas stuck in a PENDING_* state past a timeout, with their
 /// original event ids (counters deduplicates), so that no message waits forever. Also keeps the
-/// in-flight gauge current. Any number of copies may run.
+/// per-state gauge of sagas in flight current. Any number of copies may run.
 class Sweeper {
    public:
     Sweeper(std::string dsn, std::chrono::milliseconds interval, std::chrono::milliseconds timeout,
@@ -31,7 +31,7 @@ class Sweeper {
     std::chrono::milliseconds interval_;
     std::chrono::milliseconds timeout_;
     sn::metrics::Counter& republished_;
-    sn::metrics::Gauge& in_flight_;
+    sn::metrics::Registry& metrics_;
     std::atomic<bool> stop_{false};
     std::mutex mutex_;
     std::condition_variable wake_;
