@@ -23,7 +23,12 @@ void Router::Add(Verb verb, std::string_view pattern, Access access, Handler han
     for (const auto segment : SplitPath(pattern)) {
         segments.emplace_back(segment);
     }
-    routes_.push_back(Route{verb, std::string(pattern), std::move(segments), access, std::move(handler)});
+    routes_.push_back(Route{verb, std::string(pattern), std::move(segments), access, std::move(handler), {}});
+}
+
+void Router::AddWebSocket(std::string_view pattern, Access access, WebSocketHandler on_upgrade) {
+    Add(Verb::get, pattern, access, {});
+    routes_.back().on_upgrade = std::move(on_upgrade);
 }
 
 Router::Match Router::Find(Verb verb, std::string_view path) const {

@@ -11,11 +11,13 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
 #include "common/errors.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
+#include "websocket_impl.hpp"
 
 namespace sn::http {
 
@@ -27,7 +29,8 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 struct Server::Session {
     explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
     beast::tcp_stream stream;
-    bool idle = true;  // waiting for the next request; only touched on the stream's strand
+    bool idle = true;       // waiting for the next request; only touched on the stream's strand
+    bool upgraded = false;  // now a WebSocket: Stop() closes it too
 };
 
 namespace {
@@ -96,7 +99,7 @@ void Server::Stop() {
     const std::lock_guard lock(sessions_mutex_);
     for (const auto& session : sessions_) {
         asio::post(session->stream.get_executor(), [session] {
-            if (session->idle) {
+            if (session->idle || session->upgraded) {
                 boost::system::error_code ignored;
                 session->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
                 session->stream.socket().close(ignored);
@@ -160,6 +163,11 @@ asio::awaitable<void> Server::Serve(std::shared_ptr<Session> session) {
         }
         const auto& request = parser.get();
         const auto request_id = RequestIdOf(request);
+        if (const auto match = router_.Find(request.method(), PathOf(request.target()));
+            match.route != nullptr && match.route->on_upgrade) {
+            co_await Upgrade(session, request, request_id, match);
+            break;
+        }
         auto res = co_await Dispatch(request, request_id);
         res.set("X-Request-ID", request_id);
         res.keep_alive(request.keep_alive() && !stopping_);
@@ -212,6 +220,62 @@ asio::awaitable<Response> Server::Dispatch(const Request& request, std::string r
     metrics_.GetHistogram("http_request_duration_seconds", "HTTP request latency.", {{"route", route}})
         .Observe(seconds);
     co_return res;
+}
+
+asio::awaitable<void> Server::Upgrade(const std::shared_ptr<Session>& session, const Request& request,
+                                     const std::string& request_id, const Router::Match& match) {
+    const std::string route = match.route->pattern;
+    Context ctx{request, request_id, match.params, {}};
+    std::optional<Response> refusal;
+    if (!beast::websocket::is_upgrade(request)) {
+        refusal = ErrorResponse(Status::bad_request, "expected a WebSocket upgrade", request_id);
+    } else if (match.route->access == Access::kAuthenticated) {
+        std::optional<std::string> token;
+        if (const auto bearer = BearerToken(request)) {
+            token = std::string(*bearer);
+        } else {
+            token = ctx.Query("token");
+        }
+        const auto subject = token ? verify_(*token) : std::nullopt;
+        if (!subject) {
+            refusal = ErrorResponse(Status::unauthorized, token ? "invalid or expired token" : "missing bearer token",
+                                    request_id);
+        } else {
+            ctx.user_id = *subject;
+        }
+    }
+    const std::string method(request.method_string());
+    if (refusal) {
+        refusal->set("X-Request-ID", request_id);
+        refusal->keep_alive(false);
+        session->stream.expires_after(options_.read_timeout);
+        co_await beast_http::async_write(session->stream, *refusal, kNoThrow);
+        metrics_.GetCounter("http_requests_total", "HTTP requests served.",
+                            {{"route", route}, {"method", method}, {"status", std::to_string(refusal->result_int())}})
+            .Add();
+        co_return;
+    }
+    auto impl = std::make_shared<WebSocket::Impl>(session->stream, session, options_.websocket);
+    session->upgraded = true;
+    impl->ws.set_option(beast::websocket::stream_base::decorator(
+        [&request_id](beast::websocket::response_type& res) { res.set("X-Request-ID", request_id); }));
+    auto [ec] = co_await impl->ws.async_accept(request, kNoThrow);
+    metrics_.GetCounter("http_requests_total", "HTTP requests served.",
+                        {{"route", route}, {"method", method}, {"status", ec ? "400" : "101"}})
+        .Add();
+    if (ec) {
+        impl->Shutdown();
+        co_return;
+    }
+    metrics_.GetCounter("websocket_opened_total", "WebSocket connections opened.", {{"route", route}}).Add();
+    WebSocket socket(impl);
+    try {
+        co_await match.route->on_upgrade(ctx, socket);
+    } catch (const std::exception& e) {
+        log::Error("websocket handler failed", {{"request_id", request_id}, {"route", route}, {"error", e.what()}});
+    }
+    metrics_.GetCounter("websocket_closed_total", "WebSocket connections closed.", {{"route", route}}).Add();
+    impl->Shutdown();
 }
 
 void AddOpsRoutes(Router& router, metrics::Registry& metrics, std::function<asio::awaitable<bool>()> ready) {

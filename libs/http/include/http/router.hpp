@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "http/types.hpp"
+#include "http/websocket.hpp"
 
 namespace sn::http {
 
@@ -24,6 +25,7 @@ class Router {
         std::vector<std::string> segments;
         Access access;
         Handler handler;
+        WebSocketHandler on_upgrade{};  // set on WebSocket routes (GET only), which have no handler
     };
 
     /// The outcome of a lookup: a route (with its path parameters), or why there is none.
@@ -34,6 +36,9 @@ class Router {
     };
 
     void Add(Verb verb, std::string_view pattern, Access access, Handler handler);
+    /// A GET route that upgrades to WebSocket. On kAuthenticated routes the token may also come as
+    /// `?token=` (browsers cannot set headers on a WebSocket); a bad one is refused before the upgrade.
+    void AddWebSocket(std::string_view pattern, Access access, WebSocketHandler on_upgrade);
     [[nodiscard]] Match Find(Verb verb, std::string_view path) const;
 
    private:

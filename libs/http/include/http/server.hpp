@@ -23,6 +23,7 @@ struct ServerOptions {
     std::uint64_t body_limit = 1024 * 1024;
     std::chrono::milliseconds read_timeout{10'000};  // for a whole request once its first byte came
     std::chrono::milliseconds idle_timeout{60'000};  // keep-alive connection with no request
+    WebSocketOptions websocket{};                     // for connections upgraded on WebSocket routes
 };
 
 /// Returns the token's subject (a user id) when the bearer token is genuine and unexpired.
@@ -49,6 +50,9 @@ class Server {
     boost::asio::awaitable<void> Accept();
     boost::asio::awaitable<void> Serve(std::shared_ptr<Session> session);
     boost::asio::awaitable<Response> Dispatch(const Request& request, std::string request_id);
+    /// Serves a WebSocket route: token check, upgrade, then the route's handler until it returns.
+    boost::asio::awaitable<void> Upgrade(const std::shared_ptr<Session>& session, const Request& request,
+                                         const std::string& request_id, const Router::Match& match);
 
     boost::asio::io_context& io_;
     ServerOptions options_;
