@@ -1,20 +1,54 @@
+#include "amqp/connection_options.hpp"
 #include "app/runtime.hpp"
+#include "feed/feed_service.hpp"
+#include "handlers/friends.hpp"
 #include "handlers/gateway.hpp"
+#include "handlers/posts.hpp"
 #include "handlers/users.hpp"
 #include "http/client.hpp"
+#include "live/live_feed.hpp"
+#include "redis/pool.hpp"
+#include "saga/outbox.hpp"
 #include "storage/user_repository.hpp"
+#include "workers/feed_fanout.hpp"
 
 int main() {
-    return sn::app::Run("backend", SN_MIGRATIONS_DIR, [](sn::app::Runtime& rt) {
-        const auto ttl = std::chrono::seconds(rt.env.Int("TOKEN_TTL_SECONDS", 86'400, 1, 31'536'000));
-        const auto dialogs_url = rt.env.String("DIALOGS_URL", "http://127.0.0.1:8081");
-        const auto counters_url = rt.env.String("COUNTERS_URL", "http://127.0.0.1:8082");
+    return sn::app::Run("backend", SN_SAGA_MIGRATIONS_DIR ":" SN_MIGRATIONS_DIR, [](sn::app::Runtime& rt) {
+        auto& env = rt.env;
+        const auto ttl = std::chrono::seconds(env.Int("TOKEN_TTL_SECONDS", 86'400, 1, 31'536'000));
+        const auto dialogs_url = env.String("DIALOGS_URL", "http://127.0.0.1:8081");
+        const auto counters_url = env.String("COUNTERS_URL", "http://127.0.0.1:8082");
+        const auto broker = sn::amqp::ParseUrl(env.String("AMQP_URL", "amqp://guest:guest@127.0.0.1:55672/"));
+        auto redis = sn::redis::ParseUrl(env.String("REDIS_URL", "redis://127.0.0.1:56379"));
+        redis.command_timeout = env.Millis("REDIS_TIMEOUT_MS", std::chrono::milliseconds(1'000));
+        const auto redis_pool_size = static_cast<std::size_t>(env.Int("REDIS_POOL_SIZE", 8, 1, 256));
+        const auto celebrity_followers = env.Int("FEED_CELEBRITY_FOLLOWERS", 10'000, 0, 1'000'000'000);
+        sn::saga::RelayOptions relay;
+        relay.batch = static_cast<std::size_t>(env.Int("OUTBOX_BATCH", 500, 1, 10'000));
 
         const auto& signer = rt.Make<sn::auth::TokenSigner>(rt.keys, ttl);
         auto& users = rt.Make<backend::UserRepository>(rt.db);
         auto& dialogs = rt.Make<sn::http::Upstream>(rt.io.get_executor(), dialogs_url);
         auto& counters = rt.Make<sn::http::Upstream>(rt.io.get_executor(), counters_url);
+        auto& cache = rt.Make<sn::redis::Pool>(redis, redis_pool_size);
+        auto& feed = rt.Make<backend::feed::FeedService>(rt.db, cache, celebrity_followers, rt.metrics);
+        auto& live = rt.Make<backend::LiveFeed>(broker, rt.metrics);
+        auto& outbox =
+            rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, backend::feed::Topology(), relay, rt.metrics);
+        auto& fanout =
+            rt.Make<backend::FeedFanout>(rt.base.pg_dsn, redis, broker, celebrity_followers, rt.metrics);
+
         backend::AddUserRoutes(rt.router, users, signer);
         backend::AddGatewayRoutes(rt.router, users, dialogs, counters);
+        backend::AddFriendRoutes(rt.router, rt.db, feed);
+        backend::AddPostRoutes(rt.router, rt.db, feed);
+        backend::AddLiveFeedRoute(rt.router, live);
+        // Redis is a cache: the feed is served from the tables without it, so it is not a readiness check.
+        rt.AddReadinessCheck([&fanout]() -> boost::asio::awaitable<bool> { co_return fanout.Consuming(); });
+        rt.OnStop([&outbox, &fanout, &live] {
+            live.Stop();
+            fanout.Stop();
+            outbox.Stop();
+        });
     });
 }

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/metrics.hpp"
+#include "pg/pool.hpp"
+#include "redis/pool.hpp"
+#include "storage/post_repository.hpp"
+
+namespace backend::feed {
+
+/// Reads feeds: from Redis when materialised, rebuilding a cold one from the tables, merging the
+/// followed celebrities' posts at read time, and from the tables alone when Redis is away or the
+/// page lies past the cached 1,000 posts.
+class FeedService {
+   public:
+    FeedService(sn::pg::Pool& db, sn::redis::Pool& redis, std::int64_t celebrity_followers,
+                sn::metrics::Registry& metrics);
+
+    /// The user's feed page, newest first. Arguments are references: the caller waits.
+    [[nodiscard]] boost::asio::awaitable<std::vector<Post>> Read(const std::string& user_id, const std::int64_t& offset,
+                                                                 const std::int64_t& limit);
+    /// Drops a user's cached feed now (the caller's own change: read-your-writes); best effort,
+    /// the fan-out does it again when the event arrives.
+    [[nodiscard]] boost::asio::awaitable<void> Forget(const std::string& user_id);
+    /// Drops a cached post body now; best effort, as Forget.
+    [[nodiscard]] boost::asio::awaitable<void> ForgetPost(const std::string& post_id);
+
+   private:
+    [[nodiscard]] boost::asio::awaitable<std::optional<std::vector<Post>>> ReadCached(const std::string& user_id,
+                                                                                      std::int64_t offset,
+                                                                                      std::int64_t limit);
+
+    sn::pg::Pool& db_;
+    sn::redis::Pool& redis_;
+    std::int64_t celebrity_followers_;
+    sn::metrics::Counter& hits_;
+    sn::metrics::Counter& rebuilds_;
+    sn::metrics::Counter& from_tables_;
+};
+
+}  // namespace backend::feed
