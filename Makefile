@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BUILD_DIR := build
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
-.PHONY: deps build up up-infra down ps run test bench-saga clean distclean
+.PHONY: deps build up up-infra down ps run test bench-saga bench-feed clean distclean
 
 deps:
 	scripts/deps.sh
@@ -40,6 +40,11 @@ test: build
 bench-saga: build
 	@if [ -x scripts/bench_saga.sh ]; then scripts/bench_saga.sh; \
 	else echo "bench-saga: not implemented yet"; exit 1; fi
+
+# Feed reads/s (Redis warm and cold) and post-to-WebSocket latency, against a running stack.
+bench-feed: build
+	scripts/stack up
+	/usr/bin/python3 scripts/bench_feed.py
 
 # Removes the build tree; `distclean` also drops the stack's data (databases, queues).
 clean: down

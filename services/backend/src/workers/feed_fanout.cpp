@@ -64,7 +64,9 @@ std::vector<sn::amqp::Outcome> FeedFanout::ApplyBatch(std::span<const sn::amqp::
             applied_.Add();
             outcomes.push_back(sn::amqp::Outcome::kAck);
         }
+        PublishLive();
     } catch (const std::exception& e) {
+        live_pending_.clear();
         // Redis or the database is away: hold back a moment, then the batch comes again.
         sn::log::Warn("feed fan-out failed, batch requeued", {{"error", e.what()}});
         std::this_thread::sleep_for(kRetryPause);
@@ -122,34 +124,37 @@ void FeedFanout::PostCreated(const feed::Event& event, const sn::amqp::Delivery&
         feed::FanOut(redis_, *post, followers);
     }
     if (!delivery.redelivered) {
-        PublishLive(*post, followers, delivery.request_id);
+        QueueLive(*post, followers, delivery.request_id);
     }
 }
 
-void FeedFanout::PublishLive(const Post& post, const std::vector<std::string>& followers,
-                             const std::string& request_id) {
-    // Best effort: the live feed is a hint on top of the feed, so a failure is logged, not retried.
+void FeedFanout::QueueLive(const Post& post, const std::vector<std::string>& followers,
+                           const std::string& request_id) {
     const auto body = feed::LiveMessage(post.id, post.text, post.author_id);
+    for (const auto& follower : followers) {
+        live_pending_.push_back(sn::amqp::OutgoingMessage{.exchange = std::string(feed::kPostPosted),
+                                                          .routing_key = follower,
+                                                          .message_id = sn::ids::NewUuid(),
+                                                          .correlation_id = post.id,
+                                                          .request_id = request_id,
+                                                          .body = body});
+    }
+}
+
+void FeedFanout::PublishLive() noexcept {
+    // Best effort: the live feed is a hint on top of the feed, so a failure is logged, not retried.
     try {
-        for (std::size_t start = 0; start < followers.size(); start += kLiveBatch) {
-            const auto end = std::min(followers.size(), start + kLiveBatch);
-            std::vector<sn::amqp::OutgoingMessage> messages;
-            messages.reserve(end - start);
-            for (std::size_t i = start; i < end; ++i) {
-                messages.push_back(sn::amqp::OutgoingMessage{.exchange = std::string(feed::kPostPosted),
-                                                             .routing_key = followers[i],
-                                                             .message_id = sn::ids::NewUuid(),
-                                                             .correlation_id = post.id,
-                                                             .request_id = request_id,
-                                                             .body = body});
-            }
+        for (std::size_t start = 0; start < live_pending_.size(); start += kLiveBatch) {
+            const auto end = std::min(live_pending_.size(), start + kLiveBatch);
+            const std::span<const sn::amqp::OutgoingMessage> chunk(live_pending_.data() + start, end - start);
             // false = no backend has that follower connected: nothing to deliver.
-            (void)live_.PublishBatch(messages, kLiveConfirmTimeout);
-            live_published_.Add(messages.size());
+            (void)live_.PublishBatch(chunk, kLiveConfirmTimeout);
+            live_published_.Add(chunk.size());
         }
     } catch (const std::exception& e) {
-        sn::log::Warn("live feed publish failed", {{"post_id", post.id}, {"error", e.what()}});
+        sn::log::Warn("live feed publish failed", {{"messages", live_pending_.size()}, {"error", e.what()}});
     }
+    live_pending_.clear();
 }
 
 }  // namespace backend

@@ -35,7 +35,9 @@ class FeedFanout {
     std::vector<sn::amqp::Outcome> ApplyBatch(std::span<const sn::amqp::Delivery> batch);
     void Apply(const feed::Event& event, const sn::amqp::Delivery& delivery);
     void PostCreated(const feed::Event& event, const sn::amqp::Delivery& delivery);
-    void PublishLive(const Post& post, const std::vector<std::string>& followers, const std::string& request_id);
+    void QueueLive(const Post& post, const std::vector<std::string>& followers, const std::string& request_id);
+    /// Publishes the batch's live messages in one go (one confirm wait per batch, not per post).
+    void PublishLive() noexcept;
 
     std::string dsn_;
     std::int64_t celebrity_followers_;
@@ -46,6 +48,7 @@ class FeedFanout {
     std::unique_ptr<sn::pg::Connection> conn_;
     sn::redis::Connection redis_;
     sn::amqp::Publisher live_;
+    std::vector<sn::amqp::OutgoingMessage> live_pending_;
     std::unique_ptr<sn::amqp::Consumer> consumer_;  // last: its thread starts once the rest exists
 };
 
