@@ -152,9 +152,9 @@ asio::awaitable<void> Server::Serve(std::shared_ptr<Session> session) {
             // The request could not be read whole: answer once and close, since the stream is out of step.
             const bool too_large = ec == beast_http::error::body_limit || ec == beast_http::error::header_limit;
             const auto request_id = RequestIdOf(parser.get());
-            auto res = ErrorResponse(too_large ? Status::payload_too_large : Status::bad_request,
-                                     too_large ? "request too large" : "malformed HTTP request: " + ec.message(),
-                                     request_id);
+            auto res =
+                ErrorResponse(too_large ? Status::payload_too_large : Status::bad_request,
+                              too_large ? "request too large" : "malformed HTTP request: " + ec.message(), request_id);
             res.set("X-Request-ID", request_id);
             res.keep_alive(false);
             stream.expires_after(options_.read_timeout);
@@ -214,8 +214,9 @@ asio::awaitable<Response> Server::Dispatch(const Request& request, std::string r
     const auto status = std::to_string(res.result_int());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const std::string method(request.method_string());
-    metrics_.GetCounter("http_requests_total", "HTTP requests served.",
-                        {{"route", route}, {"method", method}, {"status", status}})
+    metrics_
+        .GetCounter("http_requests_total", "HTTP requests served.",
+                    {{"route", route}, {"method", method}, {"status", status}})
         .Add();
     metrics_.GetHistogram("http_request_duration_seconds", "HTTP request latency.", {{"route", route}})
         .Observe(seconds);
@@ -223,7 +224,7 @@ asio::awaitable<Response> Server::Dispatch(const Request& request, std::string r
 }
 
 asio::awaitable<void> Server::Upgrade(const std::shared_ptr<Session>& session, const Request& request,
-                                     const std::string& request_id, const Router::Match& match) {
+                                      const std::string& request_id, const Router::Match& match) {
     const std::string route = match.route->pattern;
     Context ctx{request, request_id, match.params, {}};
     std::optional<Response> refusal;
@@ -250,8 +251,9 @@ asio::awaitable<void> Server::Upgrade(const std::shared_ptr<Session>& session, c
         refusal->keep_alive(false);
         session->stream.expires_after(options_.read_timeout);
         co_await beast_http::async_write(session->stream, *refusal, kNoThrow);
-        metrics_.GetCounter("http_requests_total", "HTTP requests served.",
-                            {{"route", route}, {"method", method}, {"status", std::to_string(refusal->result_int())}})
+        metrics_
+            .GetCounter("http_requests_total", "HTTP requests served.",
+                        {{"route", route}, {"method", method}, {"status", std::to_string(refusal->result_int())}})
             .Add();
         co_return;
     }
@@ -260,8 +262,9 @@ asio::awaitable<void> Server::Upgrade(const std::shared_ptr<Session>& session, c
     impl->ws.set_option(beast::websocket::stream_base::decorator(
         [&request_id](beast::websocket::response_type& res) { res.set("X-Request-ID", request_id); }));
     auto [ec] = co_await impl->ws.async_accept(request, kNoThrow);
-    metrics_.GetCounter("http_requests_total", "HTTP requests served.",
-                        {{"route", route}, {"method", method}, {"status", ec ? "400" : "101"}})
+    metrics_
+        .GetCounter("http_requests_total", "HTTP requests served.",
+                    {{"route", route}, {"method", method}, {"status", ec ? "400" : "101"}})
         .Add();
     if (ec) {
         impl->Shutdown();

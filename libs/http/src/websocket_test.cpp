@@ -21,11 +21,12 @@ using tcp = asio::ip::tcp;
 class WebSocketTest : public ::testing::Test {
    protected:
     WebSocketTest() {
-        router_.AddWebSocket("/live", Access::kAuthenticated, [](Context& ctx, WebSocket& socket) -> asio::awaitable<void> {
-            socket.Send("hello " + ctx.user_id);
-            socket.Send("bye");
-            co_await socket.Serve();
-        });
+        router_.AddWebSocket("/live", Access::kAuthenticated,
+                             [](Context& ctx, WebSocket& socket) -> asio::awaitable<void> {
+                                 socket.Send("hello " + ctx.user_id);
+                                 socket.Send("bye");
+                                 co_await socket.Serve();
+                             });
         ServerOptions options;
         options.port = 0;
         server_ = std::make_unique<Server>(

@@ -22,8 +22,11 @@ TEST(RedisLive, CommandsAndPipeline) {
     const auto key = "test:" + ids::NewUuid();
     EXPECT_EQ(conn.Run({"SET", key, "v", "EX", "60"}).str, "OK");
     EXPECT_EQ(conn.Run({"GET", key}).str, "v");
-    const auto replies = conn.Pipeline({{"INCR", key + ":n"}, {"INCR", key + ":n"}, {"GET", key + ":missing"},
-                                        {"DEL", key, key + ":n"}, {"NOSUCHCOMMAND"}});
+    const auto replies = conn.Pipeline({{"INCR", key + ":n"},
+                                        {"INCR", key + ":n"},
+                                        {"GET", key + ":missing"},
+                                        {"DEL", key, key + ":n"},
+                                        {"NOSUCHCOMMAND"}});
     ASSERT_EQ(replies.size(), 5U);
     EXPECT_EQ(replies[0].integer, 1);
     EXPECT_EQ(replies[1].integer, 2);

@@ -35,8 +35,7 @@ int main() {
         auto& live = rt.Make<backend::LiveFeed>(broker, rt.metrics);
         auto& outbox =
             rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, backend::feed::Topology(), relay, rt.metrics);
-        auto& fanout =
-            rt.Make<backend::FeedFanout>(rt.base.pg_dsn, redis, broker, celebrity_followers, rt.metrics);
+        auto& fanout = rt.Make<backend::FeedFanout>(rt.base.pg_dsn, redis, broker, celebrity_followers, rt.metrics);
 
         backend::AddUserRoutes(rt.router, users, signer);
         backend::AddGatewayRoutes(rt.router, users, dialogs, counters);

@@ -23,7 +23,7 @@ struct ServerOptions {
     std::uint64_t body_limit = 1024 * 1024;
     std::chrono::milliseconds read_timeout{10'000};  // for a whole request once its first byte came
     std::chrono::milliseconds idle_timeout{60'000};  // keep-alive connection with no request
-    WebSocketOptions websocket{};                     // for connections upgraded on WebSocket routes
+    WebSocketOptions websocket{};                    // for connections upgraded on WebSocket routes
 };
 
 /// Returns the token's subject (a user id) when the bearer token is genuine and unexpired.

@@ -12,8 +12,8 @@
 namespace sn::http {
 
 struct WebSocketOptions {
-    std::size_t max_queued = 256;     // a client this many messages behind is disconnected
-    std::size_t read_limit = 4096;    // clients only listen: anything larger from them is an error
+    std::size_t max_queued = 256;           // a client this many messages behind is disconnected
+    std::size_t read_limit = 4096;          // clients only listen: anything larger from them is an error
     std::chrono::seconds idle_timeout{60};  // pinged at half of it; no answer by the end closes
 };
 

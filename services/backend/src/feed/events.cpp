@@ -11,10 +11,10 @@ namespace backend::feed {
 namespace {
 
 constexpr std::array<std::pair<Kind, std::string_view>, 5> kKinds{{{Kind::kPostCreated, "post.created"},
-                                                                    {Kind::kPostUpdated, "post.updated"},
-                                                                    {Kind::kPostDeleted, "post.deleted"},
-                                                                    {Kind::kFriendAdded, "friend.added"},
-                                                                    {Kind::kFriendRemoved, "friend.removed"}}};
+                                                                   {Kind::kPostUpdated, "post.updated"},
+                                                                   {Kind::kPostDeleted, "post.deleted"},
+                                                                   {Kind::kFriendAdded, "friend.added"},
+                                                                   {Kind::kFriendRemoved, "friend.removed"}}};
 
 bool IsPostEvent(Kind kind) noexcept {
     return kind == Kind::kPostCreated || kind == Kind::kPostUpdated || kind == Kind::kPostDeleted;
@@ -91,13 +91,13 @@ std::optional<Event> Parse(std::string_view body) {
 
 void Enqueue(sn::pg::Connection& conn, Event event, const std::string& request_id) {
     event.event_id = sn::ids::NewUuid();
-    sn::saga::Enqueue(conn, sn::saga::OutboxEvent{.event_id = event.event_id,
-                                                  .exchange = std::string(kFeedEvents),
-                                                  .routing_key = std::string(ToString(event.kind)),
-                                                  .correlation_id = IsPostEvent(event.kind) ? event.post_id
-                                                                                            : event.user_id,
-                                                  .request_id = request_id,
-                                                  .payload = ToJson(event)});
+    sn::saga::Enqueue(conn,
+                      sn::saga::OutboxEvent{.event_id = event.event_id,
+                                            .exchange = std::string(kFeedEvents),
+                                            .routing_key = std::string(ToString(event.kind)),
+                                            .correlation_id = IsPostEvent(event.kind) ? event.post_id : event.user_id,
+                                            .request_id = request_id,
+                                            .payload = ToJson(event)});
 }
 
 sn::amqp::Topology Topology() {

@@ -189,12 +189,12 @@ std::vector<std::optional<Post>> GetBodies(sn::redis::Connection& redis, const s
         const auto* text = obj.if_contains("text");
         const auto* author = obj.if_contains("author_user_id");
         const auto* created = obj.if_contains("created_us");
-        if (text == nullptr || author == nullptr || created == nullptr || !text->is_string() ||
-            !author->is_string() || !created->is_int64()) {
+        if (text == nullptr || author == nullptr || created == nullptr || !text->is_string() || !author->is_string() ||
+            !created->is_int64()) {
             continue;
         }
-        bodies[i] = Post{post_ids[i], std::string(author->get_string()), std::string(text->get_string()),
-                         created->get_int64()};
+        bodies[i] =
+            Post{post_ids[i], std::string(author->get_string()), std::string(text->get_string()), created->get_int64()};
     }
     return bodies;
 }
@@ -203,11 +203,11 @@ void PutBodies(sn::redis::Connection& redis, const std::vector<Post>& posts) {
     std::vector<sn::redis::Command> commands;
     commands.reserve(posts.size());
     for (const auto& post : posts) {
-        commands.push_back({"SET", BodyKey(post.id),
-                            boost::json::serialize(boost::json::object{{"text", post.text},
-                                                                       {"author_user_id", post.author_id},
-                                                                       {"created_us", post.created_us}}),
-                            "EX", std::to_string(kBodyTtlSeconds)});
+        commands.push_back(
+            {"SET", BodyKey(post.id),
+             boost::json::serialize(boost::json::object{
+                 {"text", post.text}, {"author_user_id", post.author_id}, {"created_us", post.created_us}}),
+             "EX", std::to_string(kBodyTtlSeconds)});
     }
     RunChecked(redis, commands);
 }

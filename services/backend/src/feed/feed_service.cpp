@@ -76,8 +76,8 @@ boost::asio::awaitable<std::optional<std::vector<Post>>> FeedService::ReadCached
     std::vector<Entry> merged_in;
     if (!cached->celebrities.empty()) {
         const auto& celebrities = cached->celebrities;
-        const auto recent = co_await db_.Run(
-            [&](sn::pg::Connection& conn) { return posts::ByAuthors(conn, celebrities, count); });
+        const auto recent =
+            co_await db_.Run([&](sn::pg::Connection& conn) { return posts::ByAuthors(conn, celebrities, count); });
         merged_in = ToEntries(recent);
         for (const auto& post : recent) {
             known.emplace(post.id, post);
@@ -93,8 +93,7 @@ boost::asio::awaitable<std::optional<std::vector<Post>>> FeedService::ReadCached
         }
     }
     if (!wanted.empty()) {
-        const auto bodies =
-            co_await redis_.Run([&](sn::redis::Connection& redis) { return GetBodies(redis, wanted); });
+        const auto bodies = co_await redis_.Run([&](sn::redis::Connection& redis) { return GetBodies(redis, wanted); });
         std::vector<std::string> missing;
         for (std::size_t i = 0; i < wanted.size(); ++i) {
             if (bodies[i]) {

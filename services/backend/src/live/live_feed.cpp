@@ -134,8 +134,9 @@ void LiveFeed::ConsumeOnce() {
     }
     auto rpc_timeout = ToTimeval(broker_.rpc_timeout);
     amqp_set_rpc_timeout(state.get(), &rpc_timeout);
-    Check(amqp_login(state.get(), broker_.vhost.c_str(), 0, broker_.frame_max, static_cast<int>(broker_.heartbeat.count()),
-                     AMQP_SASL_METHOD_PLAIN, broker_.user.c_str(), broker_.password.c_str()),
+    Check(amqp_login(state.get(), broker_.vhost.c_str(), 0, broker_.frame_max,
+                     static_cast<int>(broker_.heartbeat.count()), AMQP_SASL_METHOD_PLAIN, broker_.user.c_str(),
+                     broker_.password.c_str()),
           "login");
     amqp_channel_open(state.get(), kChannel);
     Check(amqp_get_rpc_reply(state.get()), "channel.open");
@@ -143,8 +144,7 @@ void LiveFeed::ConsumeOnce() {
     amqp_exchange_declare(state.get(), kChannel, Bytes(exchange), Bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
     Check(amqp_get_rpc_reply(state.get()), "exchange.declare");
     // Server-named, exclusive, auto-delete: it lives exactly as long as this connection.
-    const auto* declared =
-        amqp_queue_declare(state.get(), kChannel, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
+    const auto* declared = amqp_queue_declare(state.get(), kChannel, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
     Check(amqp_get_rpc_reply(state.get()), "queue.declare");
     const std::string queue = ToString(declared->queue);
     // Best effort (no acks): a notification lost with a connection is not worth a redelivery.

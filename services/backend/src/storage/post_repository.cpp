@@ -15,14 +15,16 @@ constexpr std::string_view kDelete = "DELETE FROM posts WHERE id = $1";
 constexpr std::string_view kSelectOne = "SELECT " SN_POST_COLUMNS " FROM posts p WHERE p.id = $1";
 constexpr std::string_view kSelectMany = "SELECT " SN_POST_COLUMNS " FROM posts p WHERE p.id = ANY($1::uuid[])";
 constexpr std::string_view kSelectFeed =
-    "SELECT " SN_POST_COLUMNS " FROM friends f JOIN posts p ON p.author_id = f.friend_id "
+    "SELECT " SN_POST_COLUMNS
+    " FROM friends f JOIN posts p ON p.author_id = f.friend_id "
     "WHERE f.user_id = $1 ORDER BY p.created_at DESC, p.id DESC OFFSET $2 LIMIT $3";
 constexpr std::string_view kSelectFeedExcept =
-    "SELECT " SN_POST_COLUMNS " FROM friends f JOIN posts p ON p.author_id = f.friend_id "
+    "SELECT " SN_POST_COLUMNS
+    " FROM friends f JOIN posts p ON p.author_id = f.friend_id "
     "WHERE f.user_id = $1 AND f.friend_id <> ALL($2::uuid[]) ORDER BY p.created_at DESC, p.id DESC LIMIT $3";
-constexpr std::string_view kSelectByAuthors =
-    "SELECT " SN_POST_COLUMNS " FROM posts p WHERE p.author_id = ANY($1::uuid[]) "
-    "ORDER BY p.created_at DESC, p.id DESC LIMIT $2";
+constexpr std::string_view kSelectByAuthors = "SELECT " SN_POST_COLUMNS
+                                              " FROM posts p WHERE p.author_id = ANY($1::uuid[]) "
+                                              "ORDER BY p.created_at DESC, p.id DESC LIMIT $2";
 
 #undef SN_POST_COLUMNS
 
@@ -67,8 +69,7 @@ std::vector<Post> FindMany(sn::pg::Connection& conn, const std::vector<std::stri
     return ToPosts(conn.Exec(kSelectMany, post_ids));
 }
 
-std::vector<Post> Feed(sn::pg::Connection& conn, const std::string& user_id, std::int64_t offset,
-                       std::int64_t limit) {
+std::vector<Post> Feed(sn::pg::Connection& conn, const std::string& user_id, std::int64_t offset, std::int64_t limit) {
     return ToPosts(conn.Exec(kSelectFeed, user_id, offset, limit));
 }
 

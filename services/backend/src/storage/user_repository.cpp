@@ -58,13 +58,12 @@ boost::asio::awaitable<bool> UserRepository::Exists(const std::string& id) {
 
 boost::asio::awaitable<std::vector<User>> UserRepository::Search(const std::string& first_prefix,
                                                                  const std::string& second_prefix, int limit) {
-    co_return co_await db_.Run([&](sn::pg::Connection& conn) {
-        return ToUsers(conn.Exec(kSearch, first_prefix, second_prefix, limit));
-    });
+    co_return co_await db_.Run(
+        [&](sn::pg::Connection& conn) { return ToUsers(conn.Exec(kSearch, first_prefix, second_prefix, limit)); });
 }
 
 boost::asio::awaitable<std::optional<bool>> UserRepository::CheckPassword(const std::string& id,
-                                                                       const std::string& password) {
+                                                                          const std::string& password) {
     co_return co_await db_.Run([&](sn::pg::Connection& conn) -> std::optional<bool> {
         const auto rows = conn.Exec(kSelectHash, id);
         if (rows.Empty()) {

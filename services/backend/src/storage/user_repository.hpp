@@ -39,7 +39,7 @@ class UserRepository {
     boost::asio::awaitable<bool> Exists(const std::string& id);
     /// Users whose first and second names start with the given prefixes, by id.
     boost::asio::awaitable<std::vector<User>> Search(const std::string& first_prefix, const std::string& second_prefix,
-                                                   int limit);
+                                                     int limit);
     /// nullopt when the user does not exist; false when the password is wrong.
     boost::asio::awaitable<std::optional<bool>> CheckPassword(const std::string& id, const std::string& password);
 

@@ -128,8 +128,7 @@ void FeedFanout::PostCreated(const feed::Event& event, const sn::amqp::Delivery&
     }
 }
 
-void FeedFanout::QueueLive(const Post& post, const std::vector<std::string>& followers,
-                           const std::string& request_id) {
+void FeedFanout::QueueLive(const Post& post, const std::vector<std::string>& followers, const std::string& request_id) {
     const auto body = feed::LiveMessage(post.id, post.text, post.author_id);
     for (const auto& follower : followers) {
         live_pending_.push_back(sn::amqp::OutgoingMessage{.exchange = std::string(feed::kPostPosted),
