@@ -285,3 +285,8 @@ def assert_error(resp, status, contract):
     assert rid, "no X-Request-ID header"
     assert body["request_id"] == rid, (body["request_id"], rid)
     return body
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: long fault-injection tests (run by default; deselect with -m 'not slow')")
