@@ -527,10 +527,6 @@ def test_reconcile_repairs_hand_edited_counters(trio):
 # ==========================================================================
 # the gateway after an upstream restart
 # ==========================================================================
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (backend gateway, libs/http/src/client.cpp Upstream::Send): after dialogs/counters restart, "
-    "every parked keep-alive connection to the old process is dead; Send retries only once, so each "
-    "request burns two of them and answers 503 until the idle pool is drained"))
 def test_gateway_answers_after_upstream_restart(make_user):
     a, b = make_user(), make_user()
     drain_gateway()

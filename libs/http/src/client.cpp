@@ -8,6 +8,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <stdexcept>
 
 namespace sn::http {
@@ -36,14 +39,37 @@ Upstream::Upstream(asio::any_io_executor executor, const std::string& base_url, 
 
 Upstream::~Upstream() = default;
 
+namespace {
+
+// True when a parked connection still looks open: nothing to read and no FIN or RST from the
+// service. A service that restarted leaves every parked connection closed, and this finds it
+// before a request is written to one.
+bool LooksOpen(tcp::socket& socket) noexcept {
+    char byte = 0;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+// Methods a client may send twice without changing the outcome.
+bool Idempotent(Verb verb) noexcept {
+    return verb == Verb::get || verb == Verb::head || verb == Verb::put || verb == Verb::delete_ ||
+           verb == Verb::options;
+}
+
+}  // namespace
+
 asio::awaitable<std::unique_ptr<Upstream::Connection>> Upstream::Lease() {
     {
         const std::lock_guard lock(mutex_);
-        if (!idle_.empty()) {
+        while (!idle_.empty()) {
             auto connection = std::move(idle_.back());
             idle_.pop_back();
-            connection->reused = true;
-            co_return connection;
+            if (LooksOpen(connection->stream.socket())) {
+                connection->reused = true;
+                co_return connection;
+            }
+            // One closed connection means the service went away: the others are closed too.
+            idle_.clear();
         }
     }
     auto connection = std::make_unique<Connection>(executor_);
@@ -103,11 +129,12 @@ asio::awaitable<Response> Upstream::Send(const Request& original) {
         } catch (const boost::system::system_error& e) {
             ec = e.code();
         }
-        // A parked connection the service already closed fails at once; that is not the service
-        // being down, so try once more on a fresh one.
+        // A parked connection the service closed just now (idle timeout) fails at once; that is
+        // not the service being down. Only a request that may be sent twice is tried once more:
+        // a POST may have been applied before the connection broke.
         const bool stale = reused && (ec == beast_http::error::end_of_stream || ec == asio::error::connection_reset ||
                                       ec == asio::error::broken_pipe || ec == asio::error::eof);
-        if (stale && attempt == 0) {
+        if (stale && attempt == 0 && Idempotent(request.method())) {
             continue;
         }
         if (ec == beast::error::timeout) {

@@ -131,6 +131,24 @@ TEST_F(ServerTest, CountsRequestsPerRouteAndStatus) {
         << text;
 }
 
+TEST_F(ServerTest, UpstreamSurvivesTheServiceRestarting) {
+    // Park several keep-alive connections, then restart the service on the same port.
+    for (int i = 0; i < 4; ++i) {
+        ASSERT_EQ(Send(Verb::get, "/echo/x").result(), Status::ok);
+    }
+    const auto port = server_->Port();
+    server_->Stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ServerOptions options;
+    options.port = port;
+    Server restarted(io_, options, router_, [](std::string_view) { return std::nullopt; }, metrics_);
+    restarted.Start();
+    // A POST is never sent twice, so it must not be written to a connection the old process left.
+    EXPECT_EQ(Send(Verb::post, "/size", "abc").result(), Status::ok);
+    EXPECT_EQ(Send(Verb::get, "/echo/y").result(), Status::ok);
+    restarted.Stop();
+}
+
 TEST(Upstream, UnreachableServiceIs503) {
     asio::io_context io;
     Upstream client(io.get_executor(), "http://127.0.0.1:1");
