@@ -37,9 +37,9 @@ run: up
 test: build
 	scripts/test.sh
 
+# SAGA benchmark (not a test): make bench-saga [N=20000] [C=16] [USERS=50] [DURATION=s]
 bench-saga: build
-	@if [ -x scripts/bench_saga.sh ]; then scripts/bench_saga.sh; \
-	else echo "bench-saga: not implemented yet"; exit 1; fi
+	N="$(N)" C="$(C)" USERS="$(USERS)" DURATION="$(DURATION)" scripts/bench_saga.sh
 
 # Feed reads/s (Redis warm and cold) and post-to-WebSocket latency, against a running stack.
 bench-feed: build
