@@ -165,8 +165,10 @@ def http():
     s.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def backend_db():
+    """A fresh connection per test: fault-injection tests restart PostgreSQL,
+    which would leave a session-wide connection closed for every later test."""
     if psycopg2 is None:
         pytest.fail("psycopg2 missing: apt-get install -y python3-psycopg2", pytrace=False)
     dsn = os.environ.get("BACKEND_PG_DSN", DEFAULT_DSN)
