@@ -665,3 +665,13 @@ def test_two_copies_count_once(make_user, base_url):
     finally:
         stack("stop", "dialogs-2")
         stack("stop", "counters-2")
+
+
+# ==========================================================================
+# 11. the benchmarks' HTTP baseline (bench/http_ceiling.sh)
+# ==========================================================================
+def test_counters_ping_through_gateway(make_user, base_url):
+    a = make_user()
+    r = a.http.get(f"{base_url}/counters/ping", headers=a.headers, timeout=10)
+    assert (r.status_code, r.json()) == (200, {"ok": True})
+    assert requests.get(f"{base_url}/counters/ping", timeout=10).status_code == 401

@@ -54,6 +54,7 @@ void AddGatewayRoutes(sn::http::Router& router, UserRepository& users, sn::http:
     router.Add(Verb::post, "/dialog/{user_id}/read", Access::kAuthenticated, ForwardAboutUser(dialogs, users));
     router.Add(Verb::get, "/counters/unread", Access::kAuthenticated, ForwardTo(counters));
     router.Add(Verb::get, "/counters/{user_id}/unreadMessages", Access::kAuthenticated, ForwardTo(counters));
+    router.Add(Verb::get, "/counters/ping", Access::kAuthenticated, ForwardTo(counters));
 }
 
 }  // namespace backend

@@ -16,6 +16,12 @@ using sn::http::Verb;
 using Awaitable = boost::asio::awaitable<Response>;
 
 void AddCounterRoutes(sn::http::Router& router, sn::pg::Pool& db) {
+    // No database, no broker: the HTTP ceiling of an authenticated request, for the benchmarks'
+    // baselines (bench/http_ceiling.sh); the token is verified exactly as for the real routes.
+    router.Add(Verb::get, "/counters/ping", Access::kAuthenticated, [](Context&) -> Awaitable {
+        co_return JsonResponse(Status::ok, {{"ok", true}});
+    });
+
     router.Add(Verb::get, "/counters/unread", Access::kAuthenticated, [&db](Context& ctx) -> Awaitable {
         const auto peers =
             co_await db.Run([&ctx](sn::pg::Connection& conn) { return CounterStore::ForRecipient(conn, ctx.user_id); });
