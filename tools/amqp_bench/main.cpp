@@ -11,11 +11,14 @@
 //   paced    --paced-rate messages/s (0 skips it): publish-to-consume latency off saturation
 //
 //   amqp_bench [--seconds S] [--url amqp://user:pass@host:port/vhost] [--host H] [--port P]
-//              [--user U] [--password W] [--vhost V] [--queue bench.raw] [--size 200] [--batch 500]
+//              [--user U] [--password W] [--vhost V] [--queue NAME] [--size 200] [--batch 500]
 //              [--prefetch 500] [--consumer-batch 200] [--paced-rate 1000]
 //
-// The broker comes from AMQP_URL as for the services (default the stack's), then the flags.
+// The broker comes from AMQP_URL as for the services (default the stack's), then the flags. The
+// queue is bench.raw.<pid> unless --queue names one: two runs on one broker must not delete each
+// other's queue (each run deletes and declares its queue between phases).
 // Progress goes to stderr; the last line on stdout is one JSON object.
+#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -62,7 +65,7 @@ extern "C" void OnSignal(int) { g_interrupted = true; }
 
 struct Options {
     sn::amqp::ConnectionOptions broker;
-    std::string queue = "bench.raw";
+    std::string queue = "bench.raw." + std::to_string(::getpid());
     std::chrono::seconds seconds{10};
     std::size_t size = 200;
     std::size_t batch = 500;
@@ -358,8 +361,13 @@ class Bench {
                      std::to_string(consume_s) + " s");
         }
 
-        // (c) both at once, from an empty queue.
+        // (c) both at once, from an empty queue. The queue is deleted and declared again, so the
+        // publisher that used it goes first: RabbitMQ 3.10 closed such a channel with 541
+        // INTERNAL_ERROR (register_enqueuer -> {shutdown, delete}) when it published after the
+        // queue came back under the same name.
+        publisher.reset();
         FreshQueue();
+        publisher = MakePublisher();
         const auto consumer = MakeConsumer(probe);
         WaitConsuming(*consumer);
         probe.Record(true);
