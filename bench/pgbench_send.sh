@@ -23,7 +23,9 @@
 # where the service builds them itself; the scratch outbox only grows (the relay deletes from the
 # live one as it publishes).
 #
-# Env: PG_HOST (127.0.0.1), PG_PORT (55432), PG_USER (postgres), PG_DB (dialogs), PGBENCH.
+# Env: PG_HOST (127.0.0.1), PG_PORT (55432), PG_USER (postgres), PG_DB (dialogs), PGBENCH,
+#      SEND_NOTIFY=off to leave the NOTIFY trigger out (what the commit-time NOTIFY costs: every
+#      notifying commit takes one database-wide lock, so their commits do not overlap).
 # Progress on stderr; the last stdout line is one JSON object:
 #   {"baseline":"pgbench_send","clients":C,"tps":..,"latency_ms":..,"latency_p50_ms":..,...}
 set -euo pipefail
@@ -70,6 +72,7 @@ trap 'exit 130' INT TERM
 
 # The live outbox's NOTIFY trigger, mirrored only if it is there (its channel is what the relay hears).
 NOTIFY="$(psql_ -tAc "SELECT count(*) > 0 FROM pg_trigger WHERE tgrelid = 'outbox'::regclass AND NOT tgisinternal")"
+if [ "${SEND_NOTIFY:-}" = off ]; then NOTIFY=f; fi
 psql_ <<SQL
 CREATE TABLE $MESSAGES (LIKE messages INCLUDING ALL);
 CREATE TABLE $OUTBOX (LIKE outbox INCLUDING ALL);
@@ -87,7 +90,7 @@ END \$\$;
 CREATE TRIGGER ${TAG}_notify AFTER INSERT ON $OUTBOX FOR EACH STATEMENT EXECUTE FUNCTION ${TAG}_notify();
 SQL
 else
-    say "note: the live outbox has no trigger (no NOTIFY at commit); none mirrored"
+    say "note: no NOTIFY trigger on the scratch outbox (SEND_NOTIFY=${SEND_NOTIFY:-}, or the live outbox has none)"
 fi
 
 # The request id is 32 characters, as the gateway's generated X-Request-ID. The colons of the
