@@ -4,7 +4,8 @@ SHELL := /bin/bash
 BUILD_DIR := build
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
-.PHONY: deps build up up-infra down ps run test bench-saga bench-feed clean distclean
+.PHONY: deps build up up-infra down ps run test bench bench-limits bench-send bench-saga bench-reads \
+	bench-feed bench-search clean distclean
 
 deps:
 	scripts/deps.sh
@@ -37,14 +38,27 @@ run: up
 test: build
 	scripts/test.sh
 
-# SAGA benchmark (not a test): make bench-saga [N=20000] [C=16] [USERS=50] [DURATION=s]
-bench-saga: build
-	N="$(N)" C="$(C)" USERS="$(USERS)" DURATION="$(DURATION)" scripts/bench_saga.sh
+# Benchmarks (not tests; nothing here runs under `make test`): scripts/bench.py measures each
+# area next to the limits measured in the same run (pgbench of the send transaction, HTTP
+# ceilings, RabbitMQ), prints a table and writes results/bench_<UTC>.json and .png.
+#   make bench [BENCH_ARGS="--quick"]      every area (~15-20 min; --quick ~5 min)
+#   make bench-saga [C=16] [USERS=50] [DURATION=60] [BENCH_ARGS=...]
+#     C: connections of the paced saga runs, USERS: sender/recipient pairs, DURATION: seconds of
+#     the sustained run (the old N and THREADS are gone: the saga is now driven by rate).
+BENCH := /usr/bin/python3 scripts/bench.py
+BENCH_SAGA_ARGS = $(if $(C),--saga-connections $(C)) $(if $(USERS),--pairs $(USERS)) $(if $(DURATION),--sustain $(DURATION))
 
-# Feed reads/s (Redis warm and cold) and post-to-WebSocket latency, against a running stack.
-bench-feed: build
+bench: build
 	scripts/stack up
-	/usr/bin/python3 scripts/bench_feed.py
+	$(BENCH) $(BENCH_ARGS)
+
+bench-limits bench-send bench-reads bench-feed bench-search: bench-%: build
+	scripts/stack up
+	$(BENCH) $* $(BENCH_ARGS)
+
+bench-saga: build
+	scripts/stack up
+	$(BENCH) saga $(BENCH_SAGA_ARGS) $(BENCH_ARGS)
 
 # Removes the build tree; `distclean` also drops the stack's data (databases, queues).
 clean: down

@@ -1,4 +1,5 @@
--- GET /dialog/{sender}/list as the recipient of each pair (marks the messages read).
+-- GET /dialog/{sender}/list as the recipient of each pair (the last 100 messages; this marks them
+-- read unless dialogs runs with MARK_AS_READ_ON_LISTING=0, as scripts/bench.py reads does).
 package.path = "bench/?.lua;" .. package.path
 local common = require("common")
 

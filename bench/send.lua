@@ -1,4 +1,5 @@
--- POST /dialog/{recipient}/send as the sender of each pair, rotating over the pairs.
+-- POST /dialog/{recipient}/send as the sender of each pair, rotating over the pairs;
+-- paced to BENCH_RATE requests/s when that is set (common.make_delay).
 package.path = "bench/?.lua;" .. package.path
 local common = require("common")
 
@@ -6,6 +7,7 @@ local pairs_, i, n = nil, 0, 0
 setup = common.setup
 response = common.make_response()
 done = common.done
+delay = common.make_delay()
 
 function init(args)
   pairs_ = common.load_pairs()

@@ -1,14 +1,22 @@
 #!/usr/bin/python3
-"""Feed benchmark against a running stack (`scripts/stack up`): prints a table of
-feed reads/s with Redis warm (wrk, one reader following 20 authors) and cold (each read rebuilds
-a flushed feed from PostgreSQL), and post-to-WebSocket latency p50/p99.
+"""The feed's benchmark set-up and the two feed measures wrk cannot make, against a running stack
+(`scripts/stack up`). `make bench-feed` (scripts/bench.py feed) imports this module: it calls
+prepare(), measures the warm reads itself with wrk at concurrency 1, 16 and 64 (with CPU and peak
+RSS, like every other scenario), then calls cold() and live().
 
-Env: BACKEND_URL (http://127.0.0.1:8080), BENCH_SECONDS (10), BENCH_CONNECTIONS (32),
-     BENCH_COLD_READERS (300), BENCH_LIVE_POSTS (200).
+- prepare(): one reader following 20 authors with 10 posts each (Redis then holds its feed);
+- cold_readers(authors), cold(readers): feed reads/s and latency when each read rebuilds a
+  flushed feed from PostgreSQL (BENCH_COLD_READERS reads: a tenth of that many readers read 10
+  times, Redis FLUSHALL before each round, 16 at a time);
+- live(): post -> WebSocket delivery latency p50/p99 (one follower, one author).
+
+Standalone, `scripts/bench_feed.py` runs the three, prints a table and, as its last stdout line,
+one JSON object {"scenario": "feed", "cold": {...}, "live": {...}}.
+
+Env: BACKEND_URL (http://127.0.0.1:8080), BENCH_COLD_READERS (300), BENCH_LIVE_POSTS (200).
 """
 import json
 import os
-import statistics
 import subprocess
 import threading
 import time
@@ -20,15 +28,16 @@ import requests
 import websocket
 
 URL = os.environ.get("BACKEND_URL", "http://127.0.0.1:8080").rstrip("/")
-SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 COLD_READERS = int(os.environ.get("BENCH_COLD_READERS", "300"))
 LIVE_POSTS = int(os.environ.get("BENCH_LIVE_POSTS", "200"))
+AUTHORS = 20
+POSTS_PER_AUTHOR = 10
 STACK = str(Path(__file__).resolve().parent / "stack")
 session = requests.Session()
 
 
 def user():
+    """Register and log in a fresh user: (user_id, Authorization headers)."""
     password = "bench password " + uuid.uuid4().hex
     r = session.post(URL + "/user/register", json={"first_name": "Bench", "second_name": "Feed",
                                                    "birthdate": "1990-01-01", "password": password})
@@ -39,6 +48,7 @@ def user():
 
 
 def post(headers, text):
+    """Create a post; returns its id."""
     r = session.post(URL + "/post/create", json={"text": text}, headers=headers)
     r.raise_for_status()
     return r.json()
@@ -49,42 +59,46 @@ def follow(headers, friend):
 
 
 def percentile(values, p):
+    """Nearest-rank percentile of a list (None when empty)."""
+    if not values:
+        return None
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def main():
-    print("setting up users and posts ...", flush=True)
+def flush_redis():
+    subprocess.run([STACK, "redis-cli", "FLUSHALL"], check=True, capture_output=True)
+
+
+def prepare():
+    """One reader following AUTHORS authors with POSTS_PER_AUTHOR posts each, its feed read once
+    (so Redis holds it): returns (reader headers, [(author id, author headers)])."""
     reader, rh = user()
-    authors = [user() for _ in range(20)]
+    authors = [user() for _ in range(AUTHORS)]
     for uid, h in authors:
         follow(rh, uid)
-        for i in range(10):
+        for i in range(POSTS_PER_AUTHOR):
             post(h, f"bench post {i} " + "x" * 200)
     time.sleep(1)
-    assert len(session.get(URL + "/post/feed?limit=10", headers=rh).json()) == 10
+    feed = session.get(URL + "/post/feed?limit=10", headers=rh)
+    feed.raise_for_status()
+    assert len(feed.json()) == 10, "the reader's feed does not hold 10 posts"
+    return rh, authors
 
-    rows = []
-    # warm: wrk, one reader, Redis holds the feed
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency",
-                          "-H", f"Authorization: {rh['Authorization']}", URL + "/post/feed?limit=10"],
-                         capture_output=True, text=True, check=True).stdout
-    rps = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
-    p99 = next((line.split()[1] for line in out.splitlines() if line.strip().startswith("99%")), "?")
-    rows.append(("feed reads/s, Redis warm (wrk)", f"{float(rps):,.0f}", f"p99 {p99}"))
 
-    # cold: many readers, Redis flushed, each first read rebuilds from PostgreSQL
-    readers = []
-    for _ in range(COLD_READERS // 10):
-        readers.append(user())
-    for _, h in readers:
+def cold_readers(authors):
+    """A tenth of BENCH_COLD_READERS readers, each following every author: their headers."""
+    readers = [user()[1] for _ in range(max(1, COLD_READERS // 10))]
+    for h in readers:
         for uid, _ in authors:
             follow(h, uid)
     time.sleep(1)
-    readers = readers * 10  # the same users again after flushes below
-    subprocess.run([STACK, "redis-cli", "FLUSHALL"], check=True, capture_output=True)
+    return readers
+
+
+def cold(readers):
+    """Reads/s and latency (ms) when every read rebuilds a flushed feed from PostgreSQL."""
     latencies = []
-    chunk = COLD_READERS // 10
 
     def read(h):
         s = requests.Session()
@@ -93,17 +107,20 @@ def main():
         latencies.append(time.monotonic() - t0)
 
     total = 0.0
-    for i in range(10):
-        subprocess.run([STACK, "redis-cli", "FLUSHALL"], check=True, capture_output=True)
+    for _ in range(10):  # the same readers again after each flush
+        flush_redis()
         t0 = time.monotonic()
         with ThreadPoolExecutor(16) as pool:
-            list(pool.map(read, [h for _, h in readers[i * chunk:(i + 1) * chunk]]))
+            list(pool.map(read, readers))
         total += time.monotonic() - t0
-    rows.append(("feed reads/s, Redis cold (rebuild)", f"{len(latencies) / total:,.0f}",
-                 f"p99 {percentile(latencies, 99) * 1000:.1f}ms"))
+    return {"reads": len(latencies), "concurrency": 16, "rps": round(len(latencies) / total, 1),
+            "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+            "p99_ms": round(percentile(latencies, 99) * 1000, 2)}
 
-    # live: post -> WebSocket
-    fan, fh = user()
+
+def live():
+    """Post -> WebSocket delivery latency (ms) of LIVE_POSTS posts 10 ms apart."""
+    _, fh = user()
     author, ah = user()
     follow(fh, author)
     ws = websocket.create_connection(URL.replace("http://", "ws://") + "/post/feed/posted",
@@ -126,15 +143,26 @@ def main():
     listener.join(timeout=10)
     ws.close()
     delays = [received[k] - v for k, v in sent.items() if k in received]
-    rows.append(("post -> WebSocket latency p50", f"{percentile(delays, 50) * 1000:.1f} ms",
-                 f"{len(delays)}/{LIVE_POSTS} delivered"))
-    rows.append(("post -> WebSocket latency p99", f"{percentile(delays, 99) * 1000:.1f} ms", ""))
+    return {"posts": LIVE_POSTS, "delivered": len(delays),
+            "p50_ms": round(percentile(delays, 50) * 1000, 2) if delays else None,
+            "p99_ms": round(percentile(delays, 99) * 1000, 2) if delays else None}
 
+
+def main():
+    print("setting up users and posts ...", flush=True)
+    _, authors = prepare()
+    result = {"scenario": "feed", "cold": cold(cold_readers(authors)), "live": live()}
+    c, lv = result["cold"], result["live"]
+    rows = [("feed reads/s, Redis cold (rebuild)", f"{c['rps']:,.0f}", f"p99 {c['p99_ms']:.1f} ms"),
+            ("post -> WebSocket latency p50", f"{lv['p50_ms']} ms", f"{lv['delivered']}/{lv['posts']} delivered"),
+            ("post -> WebSocket latency p99", f"{lv['p99_ms']} ms", "")]
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure'.ljust(width)}  {'value':>12}  note")
     print("-" * (width + 40))
     for name, value, note in rows:
         print(f"{name.ljust(width)}  {value:>12}  {note}")
+    print("(warm reads: scripts/bench.py feed)")
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ PACKAGES=(
     libpq-dev librabbitmq-dev libhiredis-dev libsodium-dev
     libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
     postgresql-15 rabbitmq-server redis-server supervisor
-    curl jq wrk
+    curl jq wrk gnuplot-nox
     python3-pytest python3-requests python3-psycopg2 python3-pika
     python3-jsonschema python3-websocket
 )
