@@ -35,15 +35,16 @@ constexpr std::string_view kPage =
     "ORDER BY id DESC LIMIT $4";
 
 // Replies: each transition names the state and the event it expects, so a replay is a no-op.
-constexpr std::string_view kCountedToUnread =
-    "UPDATE messages SET state = 'UNREAD', state_changed_at = now() "
-    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' AND NOT read_requested "
-    "RETURNING extract(epoch FROM clock_timestamp() - created_at)";
-constexpr std::string_view kCountedToPendingRead =
-    "UPDATE messages SET state = 'PENDING_READ', event_id = $3, read_requested = false, read_at = now(), "
-    "       state_changed_at = now() "
-    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' AND read_requested "
-    "RETURNING id, extract(epoch FROM clock_timestamp() - created_at)";
+// Counted: UNREAD, or straight on to PENDING_READ (under the new event $3) if read meanwhile.
+// SET expressions all see the row as it was, so read_requested is the old value throughout.
+constexpr std::string_view kIncrementCounted =
+    "UPDATE messages SET "
+    "    state = CASE WHEN read_requested THEN 'PENDING_READ' ELSE 'UNREAD' END, "
+    "    event_id = CASE WHEN read_requested THEN $3 ELSE event_id END, "
+    "    read_at = CASE WHEN read_requested THEN now() ELSE read_at END, "
+    "    read_requested = false, state_changed_at = now() "
+    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' "
+    "RETURNING extract(epoch FROM clock_timestamp() - created_at), id, state = 'PENDING_READ'";
 constexpr std::string_view kIncrementRejected =
     "UPDATE messages SET state = 'READ', state_changed_at = now() "
     "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' RETURNING 0";
@@ -151,13 +152,18 @@ ReplyEffect MessageStore::ApplyReply(sn::pg::Connection& conn, const sn::saga::C
         }
     };
     if (reply.action == Action::kIncrement && reply.verdict == Verdict::kCounted) {
-        record(conn.Exec(kCountedToUnread, ids, reply.in_reply_to), 0);
-        // Read while it was being counted: now counted, it goes straight on to PENDING_READ.
         const auto event_id = sn::ids::NewUuid();
-        const auto rows = conn.Exec(kCountedToPendingRead, ids, reply.in_reply_to, event_id);
-        record(rows, 1);
-        if (!rows.Empty()) {
-            EnqueueRequest(conn, {event_id, Action::kDecrement, reply.author_id, reply.recipient_id, Column(rows, 0)},
+        const auto rows = conn.Exec(kIncrementCounted, ids, reply.in_reply_to, event_id);
+        record(rows, 0);
+        // Read while it was being counted: now counted, it goes straight on to PENDING_READ.
+        std::vector<std::string> read;
+        for (int i = 0; i < rows.Rows(); ++i) {
+            if (rows.Bool(i, 2)) {
+                read.push_back(rows.String(i, 1));
+            }
+        }
+        if (!read.empty()) {
+            EnqueueRequest(conn, {event_id, Action::kDecrement, reply.author_id, reply.recipient_id, std::move(read)},
                            request_id);
         }
     } else if (reply.action == Action::kIncrement) {
