@@ -17,8 +17,7 @@ constexpr std::string_view kRecord = "UPDATE inbox SET outcome = $2 WHERE event_
 
 namespace inbox {
 
-std::optional<std::string> Claim(pg::Connection& conn, const std::string& event_id,
-                                 std::string_view expected_outcome) {
+std::optional<std::string> Claim(pg::Connection& conn, const std::string& event_id, std::string_view expected_outcome) {
     if (conn.Exec(kClaim, event_id, expected_outcome).Affected() == 1) {
         return std::nullopt;
     }
@@ -83,7 +82,7 @@ std::vector<amqp::Outcome> TransactionalConsumer::ApplyBatch(std::span<const amq
 }
 
 std::vector<amqp::Outcome> TransactionalConsumer::ApplyOnce(std::span<const amqp::Delivery> batch,
-                                                             bool isolate_events) {
+                                                            bool isolate_events) {
     if (!conn_ || !conn_->Healthy()) {
         conn_ = std::make_unique<pg::Connection>(dsn_, std::chrono::milliseconds(10'000));
     }

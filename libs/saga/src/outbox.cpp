@@ -8,6 +8,7 @@
 namespace sn::saga {
 namespace {
 
+// Exactly six parameters, in OutboxEvent's order: EnqueueWith relies on it.
 constexpr std::string_view kInsert =
     "INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, request_id, payload) "
     "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING";
@@ -22,6 +23,13 @@ constexpr std::string_view kBacklog = "SELECT count(*) FROM outbox";
 void Enqueue(pg::Connection& conn, const OutboxEvent& event) {
     (void)conn.Exec(kInsert, event.event_id, event.exchange, event.routing_key, event.correlation_id, event.request_id,
                     event.payload);
+}
+
+std::string WithOutboxRow(std::string_view change) {
+    std::string sql;
+    sql.reserve(kInsert.size() + change.size() + 32);
+    sql.append("WITH outbox_row AS (").append(kInsert).append(") ").append(change);
+    return sql;
 }
 
 OutboxRelay::OutboxRelay(std::string dsn, amqp::ConnectionOptions broker, amqp::Topology topology, RelayOptions options,

@@ -20,8 +20,8 @@ using EventHandler = std::function<amqp::Outcome(pg::Connection&, const amqp::De
 /// A queue consumer that applies each batch of deliveries in ONE database transaction and acks
 /// only after it committed. A batch is first applied as it is; if an event fails in SQL, the batch
 /// is rolled back and applied again with a savepoint per event, so that event is dead-lettered
-/// alone instead of sinking the batch (savepoints on every event would double the round trips). While the database is unreachable the batch
-/// is held and retried (up to kHoldFor), since every requeue counts against the quorum queue's
+/// alone instead of sinking the batch (savepoints on every event would double the round trips). While the database is
+/// unreachable the batch is held and retried (up to kHoldFor), since every requeue counts against the quorum queue's
 /// delivery limit; past that it is requeued.
 class TransactionalConsumer {
    public:

@@ -28,6 +28,18 @@ struct OutboxEvent {
 /// left as it is (so re-publishing a stuck saga twice queues it once).
 void Enqueue(pg::Connection& conn, const OutboxEvent& event);
 
+/// `WITH outbox_row AS (<the outbox INSERT of $1..$6>) <change>`: see EnqueueWith.
+[[nodiscard]] std::string WithOutboxRow(std::string_view change);
+
+/// Runs `change` (a statement whose own parameters start at $7) and adds the event to the outbox
+/// in ONE statement. A statement is atomic on its own, so this needs no transaction around it:
+/// one round trip to the database instead of four (BEGIN, change, event, COMMIT).
+template <typename... Args>
+pg::Result EnqueueWith(pg::Connection& conn, const OutboxEvent& event, std::string_view change, Args&&... args) {
+    return conn.Exec(WithOutboxRow(change), event.event_id, event.exchange, event.routing_key, event.correlation_id,
+                     event.request_id, event.payload, std::forward<Args>(args)...);
+}
+
 struct RelayOptions {
     std::size_t batch = 500;
     std::chrono::milliseconds poll_interval{1000};  // fallback when no NOTIFY arrives

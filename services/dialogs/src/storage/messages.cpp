@@ -11,8 +11,9 @@ namespace {
 using sn::saga::Action;
 using sn::saga::CountRequest;
 
+// With its increment event in one statement (saga::EnqueueWith): parameters from $7.
 constexpr std::string_view kInsert =
-    "INSERT INTO messages (id, author_id, recipient_id, text, event_id) VALUES ($1, $2, $3, $4, $5) "
+    "INSERT INTO messages (id, author_id, recipient_id, text, event_id) VALUES ($7, $8, $9, $10, $11) "
     "RETURNING to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 
 // One chunk of the reader's UNREAD messages goes to PENDING_READ under one decrement event.
@@ -68,13 +69,20 @@ constexpr std::string_view kSweep =
 constexpr std::string_view kInFlight =
     "SELECT state, count(*) FROM messages WHERE state IN ('PENDING_UNREAD', 'PENDING_READ') GROUP BY state";
 
-void EnqueueRequest(sn::pg::Connection& conn, CountRequest request, const std::string& request_id) {
+sn::saga::OutboxEvent ToOutbox(CountRequest request, const std::string& request_id) {
     std::sort(request.message_ids.begin(), request.message_ids.end());
     // The saga id: the message itself for a send, the read event for a read of many.
-    const auto correlation_id = request.message_ids.size() == 1 ? request.message_ids.front() : request.event_id;
-    sn::saga::Enqueue(conn, {request.event_id, std::string(sn::saga::kUnreadMessages),
-                             sn::saga::RoutingKey(request.author_id, request.recipient_id), correlation_id, request_id,
-                             sn::saga::ToJson(request)});
+    auto correlation_id = request.message_ids.size() == 1 ? request.message_ids.front() : request.event_id;
+    return {request.event_id,
+            std::string(sn::saga::kUnreadMessages),
+            sn::saga::RoutingKey(request.author_id, request.recipient_id),
+            std::move(correlation_id),
+            request_id,
+            sn::saga::ToJson(request)};
+}
+
+void EnqueueRequest(sn::pg::Connection& conn, CountRequest request, const std::string& request_id) {
+    sn::saga::Enqueue(conn, ToOutbox(std::move(request), request_id));
 }
 
 std::vector<std::string> Column(const sn::pg::Result& rows, int col) {
@@ -100,8 +108,9 @@ Message MessageStore::Send(sn::pg::Connection& conn, const std::string& author, 
                            const std::string& text, const std::string& request_id) {
     Message message{sn::ids::NewUuid(), author, recipient, text, "PENDING_UNREAD", {}};
     const auto event_id = sn::ids::NewUuid();
-    message.created_at = conn.Exec(kInsert, message.id, author, recipient, text, event_id).String(0, 0);
-    EnqueueRequest(conn, {event_id, Action::kIncrement, author, recipient, {message.id}}, request_id);
+    const auto event = ToOutbox({event_id, Action::kIncrement, author, recipient, {message.id}}, request_id);
+    message.created_at =
+        sn::saga::EnqueueWith(conn, event, kInsert, message.id, author, recipient, text, event_id).String(0, 0);
     return message;
 }
 
