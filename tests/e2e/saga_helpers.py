@@ -91,6 +91,12 @@ def stack(*args, env=None, timeout=180, check=True):
     return p
 
 
+# Each component's HTTP port, from the variables scripts/stack reads.
+PORTS = {"backend": int(os.environ.get("BACKEND_PORT", 8080)),
+         "dialogs": int(os.environ.get("DIALOGS_PORT", 8081)),
+         "counters": int(os.environ.get("COUNTERS_PORT", 8082)),
+         "dialogs-2": int(os.environ.get("DIALOGS2_PORT", 8181)),
+         "counters-2": int(os.environ.get("COUNTERS2_PORT", 8182))}
 DATA_DIR = Path(os.environ.get("STACK_DATA_DIR", str(REPO_ROOT / ".data")))
 
 
@@ -123,11 +129,9 @@ def rabbitmqctl(*args):
 
 
 def wait_services_ready(names=("dialogs", "counters", "backend"), timeout=90, drain=True):
-    ports = {"backend": 8080, "dialogs": 8081, "counters": 8082, "dialogs-2": 8181, "counters-2": 8182}
-
     def ready():
         for n in names:
-            r = requests.get(f"http://127.0.0.1:{ports[n]}/readyz", timeout=2)
+            r = requests.get(f"http://127.0.0.1:{PORTS[n]}/readyz", timeout=2)
             if r.status_code != 200:
                 return False
         return True

@@ -18,7 +18,7 @@ import requests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import assert_error, auth_headers  # noqa: E402
 from saga_helpers import (  # noqa: E402
-    REPLY_QUEUE, REQUEST_DEAD, REQUEST_QUEUE, Burst, ChatUser, component_pid, component_state,
+    PORTS, REPLY_QUEUE, REQUEST_DEAD, REQUEST_QUEUE, Burst, ChatUser, component_pid, component_state,
     component_states, counters_q, db_counter, drain_gateway,
     dialogs_q, message_states, pair_snapshot, publish_raw, queue_depth, queue_totals, rabbitmqctl,
     sagactl, set_db_counter, stack, wait_for, wait_quiet, wait_services_ready,
@@ -282,7 +282,7 @@ def test_duplicate_delivery_counted_once(trio):
     wait_quiet(QUIET_TIMEOUT)
     inc_event = _request_event(first["id"])
     assert _inbox_rows(inc_event) == 1
-    dedup_before = metric(8082, "saga_events_deduplicated_total")
+    dedup_before = metric(PORTS["counters"], "saga_events_deduplicated_total")
 
     body = {"event_id": inc_event, "action": "increment", "author_id": a.id, "recipient_id": b.id,
             "message_ids": [first["id"]]}
@@ -292,7 +292,7 @@ def test_duplicate_delivery_counted_once(trio):
     a.send_ok(b.id, "sentinel-1")
     wait_counter(b, a.id, 2)
     wait_quiet(QUIET_TIMEOUT)
-    wait_for(lambda: metric(8082, "saga_events_deduplicated_total") >= dedup_before + 3, timeout=10,
+    wait_for(lambda: metric(PORTS["counters"], "saga_events_deduplicated_total") >= dedup_before + 3, timeout=10,
              desc="counters to report the 3 duplicates")
     assert b.unread_from(a.id) == 2
     assert db_counter(a.id, b.id) == 2
@@ -404,7 +404,7 @@ def test_rejected_decrement_is_compensated(trio):
     send_n(a, b, 3, "comp")
     wait_counter(b, a.id, 3)
     wait_quiet(QUIET_TIMEOUT)
-    comp_before = metric(8081, "saga_compensations_total")
+    comp_before = metric(PORTS["dialogs"], "saga_compensations_total")
     set_db_counter(a.id, b.id, 0)  # drift: the counter lost its three
 
     listed = b.list_ok(a.id)
@@ -412,7 +412,7 @@ def test_rejected_decrement_is_compensated(trio):
     # counters rejects the decrement (0 - 3 < 0); dialogs puts the messages back to UNREAD.
     wait_states(a.id, b.id, {"UNREAD": 3})
     assert db_counter(a.id, b.id) == 0
-    wait_for(lambda: metric(8081, "saga_compensations_total") > comp_before, timeout=10,
+    wait_for(lambda: metric(PORTS["dialogs"], "saga_compensations_total") > comp_before, timeout=10,
              desc="dialogs to count the compensation")
     rc, report = sagactl("check")
     assert rc == 1, report
@@ -443,7 +443,7 @@ def test_sweeper_republishes_lost_events(trio):
     fast = {"SWEEPER_INTERVAL_MS": "500", "SWEEPER_TIMEOUT_MS": "1000"}
     stack("restart", "dialogs", env=fast)
     wait_services_ready()
-    republished_before = metric(8081, "saga_events_republished_total")
+    republished_before = metric(PORTS["dialogs"], "saga_events_republished_total")
 
     # (a) The request is lost: it sat in counters' queue and was purged.
     stack("stop", "counters")
@@ -460,7 +460,7 @@ def test_sweeper_republishes_lost_events(trio):
     assert _request_event(m["id"]) == event_id, "the sweeper must re-publish with the same event id"
     assert _inbox_rows(event_id) == 1
     wait_counter(b, a.id, 1)
-    assert metric(8081, "saga_events_republished_total") > republished_before
+    assert metric(PORTS["dialogs"], "saga_events_republished_total") > republished_before
 
     # (b) The reply is lost: counters counted it, the reply was purged before dialogs took it.
     stack("stop", "counters")
@@ -646,16 +646,16 @@ def test_two_copies_count_once(make_user, base_url):
     stack("start", "counters-2")
     try:
         wait_services_ready(("dialogs", "counters", "dialogs-2", "counters-2", "backend"))
-        consumed2_before = metric(8182, "saga_events_consumed_total", '{queue="counters.unreadMessages"}')
-        published2_before = metric(8181, "saga_events_published_total")
+        consumed2_before = metric(PORTS["counters-2"], "saga_events_consumed_total", '{queue="counters.unreadMessages"}')
+        published2_before = metric(PORTS["dialogs-2"], "saga_events_published_total")
         # Half the clients go through the backend (-> dialogs), half straight to dialogs-2.
         burst = Burst(a, b, 1000, threads=8, prefix="two-copies",
-                      base_urls=[base_url, "http://127.0.0.1:8181"]).start().join()
+                      base_urls=[base_url, f"http://127.0.0.1:{PORTS['dialogs-2']}"]).start().join()
         stored, extra = _check_burst(a, b, burst)
         assert stored == burst.ok == 1000 and extra == 0
-        assert metric(8182, "saga_events_consumed_total", '{queue="counters.unreadMessages"}') > consumed2_before, \
+        assert metric(PORTS["counters-2"], "saga_events_consumed_total", '{queue="counters.unreadMessages"}') > consumed2_before, \
             "counters-2 consumed nothing: the test did not exercise two consumers"
-        assert metric(8181, "saga_events_published_total") > published2_before, \
+        assert metric(PORTS["dialogs-2"], "saga_events_published_total") > published2_before, \
             "dialogs-2's relay published nothing"
         # Reads through both copies too.
         assert b.read(a.id).json() == {"marked": 1000}

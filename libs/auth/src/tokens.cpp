@@ -105,6 +105,31 @@ std::string TokenSigner::Issue(std::string_view user_id, std::chrono::system_clo
 
 std::optional<std::string> TokenVerifier::Verify(std::string_view token,
                                                  std::chrono::system_clock::time_point now) const {
+    std::optional<Claims> claims;
+    {
+        const std::lock_guard lock(mutex_);
+        if (const auto it = remembered_.find(std::string(token)); it != remembered_.end()) {
+            claims = it->second;
+        }
+    }
+    if (!claims) {
+        claims = CheckSignature(token);
+        if (!claims) {
+            return std::nullopt;
+        }
+        const std::lock_guard lock(mutex_);
+        if (remembered_.size() >= kMaxRemembered) {
+            remembered_.clear();
+        }
+        remembered_.emplace(token, *claims);
+    }
+    if (claims->expires_at <= std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()) {
+        return std::nullopt;
+    }
+    return std::move(claims->subject);
+}
+
+std::optional<TokenVerifier::Claims> TokenVerifier::CheckSignature(std::string_view token) const {
     const auto dot = token.find('.');
     if (dot == std::string_view::npos || token.size() > 1024) {
         return std::nullopt;
@@ -131,10 +156,7 @@ std::optional<std::string> TokenVerifier::Verify(std::string_view token,
     if (sub == nullptr || !sub->is_string() || !ids::IsUuid(sub->get_string()) || exp == nullptr || !exp->is_int64()) {
         return std::nullopt;
     }
-    if (exp->get_int64() <= std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()) {
-        return std::nullopt;
-    }
-    return std::string(sub->get_string());
+    return Claims{std::string(sub->get_string()), exp->get_int64()};
 }
 
 std::string HashPassword(std::string_view password) {

@@ -41,6 +41,20 @@ TEST_F(TokensTest, ExpiredTokenIsRefused) {
     EXPECT_FALSE(verifier.Verify(token, now + std::chrono::seconds(60)));
 }
 
+TEST_F(TokensTest, RememberedTokenStillExpiresAndItsForgeriesAreRefused) {
+    const TokenSigner signer(keys_, std::chrono::seconds(60));
+    const TokenVerifier verifier(keys_);
+    const auto now = std::chrono::system_clock::now();
+    const auto token = signer.Issue(user_, now);
+    ASSERT_EQ(verifier.Verify(token, now), user_);  // remembered from here on
+    EXPECT_EQ(verifier.Verify(token, now), user_);
+    auto forged = token;
+    auto& c = forged[token.find('.') + 5];
+    c = c == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(verifier.Verify(forged, now));
+    EXPECT_FALSE(verifier.Verify(token, now + std::chrono::seconds(60)));
+}
+
 TEST_F(TokensTest, ForgedTokensAreRefused) {
     const TokenSigner signer(keys_, std::chrono::hours(1));
     const TokenVerifier verifier(keys_);

@@ -1,6 +1,6 @@
 #include "pg/connection.hpp"
 
-#include <poll.h>
+#include <algorithm>
 
 #include <charconv>
 
@@ -118,32 +118,12 @@ void Connection::Simple(std::string_view sql) {
     }
 }
 
-bool Connection::WaitForNotify(std::chrono::milliseconds timeout) {
-    EnsureConnected();
-    const auto drain = [this] {
-        bool any = false;
-        while (PGnotify* notify = PQnotifies(conn_.get())) {
-            PQfreemem(notify);
-            any = true;
-        }
-        return any;
-    };
-    if (PQconsumeInput(conn_.get()) == 0) {
-        conn_.reset();
-        throw ConnectionError("PostgreSQL connection lost while listening");
+void Connection::AfterCommit(CommitHook hook) {
+    if (conn_ && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) {
+        hook();
+    } else if (std::find(commit_hooks_.begin(), commit_hooks_.end(), hook) == commit_hooks_.end()) {
+        commit_hooks_.push_back(hook);
     }
-    if (drain()) {
-        return true;
-    }
-    pollfd fd{PQsocket(conn_.get()), POLLIN, 0};
-    if (::poll(&fd, 1, static_cast<int>(timeout.count())) <= 0) {
-        return false;
-    }
-    if (PQconsumeInput(conn_.get()) == 0) {
-        conn_.reset();
-        throw ConnectionError("PostgreSQL connection lost while listening");
-    }
-    return drain();
 }
 
 Transaction::Transaction(Connection& connection) : connection_(connection) { connection_.Simple("BEGIN"); }
@@ -152,6 +132,7 @@ Transaction::~Transaction() {
     if (done_) {
         return;
     }
+    connection_.commit_hooks_.clear();
     try {
         connection_.Simple("ROLLBACK");
     } catch (...) {
@@ -161,7 +142,12 @@ Transaction::~Transaction() {
 
 void Transaction::Commit() {
     done_ = true;
+    auto hooks = std::move(connection_.commit_hooks_);
+    connection_.commit_hooks_.clear();
     connection_.Simple("COMMIT");
+    for (const auto hook : hooks) {
+        hook();
+    }
 }
 
 }  // namespace sn::pg

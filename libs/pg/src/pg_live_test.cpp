@@ -113,13 +113,30 @@ TEST_F(PgTest, MigrationsApplyOnceInOrder) {
     std::filesystem::remove_all(dir);
 }
 
-TEST_F(PgTest, ListenerWakesOnNotify) {
-    Connection listener(Dsn(), std::chrono::milliseconds(5000));
-    const auto channel = "c_" + ids::NewRequestId();
-    listener.Simple("LISTEN " + channel);
-    EXPECT_FALSE(listener.WaitForNotify(std::chrono::milliseconds(20)));
-    conn_.Simple("NOTIFY " + channel);
-    EXPECT_TRUE(listener.WaitForNotify(std::chrono::milliseconds(2000)));
+int hook_calls = 0;
+void CountCall() { ++hook_calls; }
+
+TEST_F(PgTest, CommitHooksRunOnceAfterCommitAndNeverAfterRollback) {
+    hook_calls = 0;
+    {
+        Transaction tx(conn_);
+        conn_.AfterCommit(&CountCall);
+        conn_.AfterCommit(&CountCall);
+        EXPECT_EQ(hook_calls, 0);
+        tx.Commit();
+    }
+    EXPECT_EQ(hook_calls, 1);
+    {
+        Transaction tx(conn_);
+        conn_.AfterCommit(&CountCall);
+    }  // rolled back
+    {
+        Transaction tx(conn_);
+        tx.Commit();
+    }
+    EXPECT_EQ(hook_calls, 1);
+    conn_.AfterCommit(&CountCall);  // outside a transaction: a statement commits by itself
+    EXPECT_EQ(hook_calls, 2);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 namespace sn::saga {
 namespace {
 
-constexpr std::string_view kClaim = "INSERT INTO inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING";
+constexpr std::string_view kClaim = "INSERT INTO inbox (event_id, outcome) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 constexpr std::string_view kOutcome = "SELECT outcome FROM inbox WHERE event_id = $1";
 constexpr std::string_view kRecord = "UPDATE inbox SET outcome = $2 WHERE event_id = $1";
 
@@ -17,8 +17,8 @@ constexpr std::string_view kRecord = "UPDATE inbox SET outcome = $2 WHERE event_
 
 namespace inbox {
 
-std::optional<std::string> Claim(pg::Connection& conn, const std::string& event_id) {
-    if (conn.Exec(kClaim, event_id).Affected() == 1) {
+std::optional<std::string> Claim(pg::Connection& conn, const std::string& event_id, std::string_view expected_outcome) {
+    if (conn.Exec(kClaim, event_id, expected_outcome).Affected() == 1) {
         return std::nullopt;
     }
     const auto rows = conn.Exec(kOutcome, event_id);
@@ -61,7 +61,15 @@ std::vector<amqp::Outcome> TransactionalConsumer::ApplyBatch(std::span<const amq
     auto backoff = std::chrono::milliseconds(100);
     for (;;) {
         try {
-            return ApplyOnce(batch);
+            try {
+                return ApplyOnce(batch, false);
+            } catch (const pg::QueryError& e) {
+                if (e.IsRetryable()) {
+                    throw;
+                }
+                // Some event fails in SQL: find it, one savepoint per event.
+                return ApplyOnce(batch, true);
+            }
         } catch (const UnavailableError& e) {
             if (stopping_ || std::chrono::steady_clock::now() + backoff > give_up) {
                 throw;
@@ -73,7 +81,8 @@ std::vector<amqp::Outcome> TransactionalConsumer::ApplyBatch(std::span<const amq
     }
 }
 
-std::vector<amqp::Outcome> TransactionalConsumer::ApplyOnce(std::span<const amqp::Delivery> batch) {
+std::vector<amqp::Outcome> TransactionalConsumer::ApplyOnce(std::span<const amqp::Delivery> batch,
+                                                            bool isolate_events) {
     if (!conn_ || !conn_->Healthy()) {
         conn_ = std::make_unique<pg::Connection>(dsn_, std::chrono::milliseconds(10'000));
     }
@@ -87,6 +96,10 @@ std::vector<amqp::Outcome> TransactionalConsumer::ApplyOnce(std::span<const amqp
     pg::Transaction tx(*conn_);
     for (const auto i : order) {
         const auto& delivery = batch[i];
+        if (!isolate_events) {
+            outcomes[i] = handler_(*conn_, delivery);
+            continue;
+        }
         conn_->Simple("SAVEPOINT event");
         try {
             outcomes[i] = handler_(*conn_, delivery);

@@ -95,12 +95,15 @@ class Connection {
     /// Runs one or more statements without parameters or preparation (BEGIN, LISTEN, migrations).
     void Simple(std::string_view sql);
 
-    /// Waits up to `timeout` for a NOTIFY on a channel this connection LISTENs to; true if one came.
-    [[nodiscard]] bool WaitForNotify(std::chrono::milliseconds timeout);
+    /// Calls `hook` once the current transaction commits, or at once outside a transaction; a
+    /// rollback drops it. A hook registered twice in one transaction runs once.
+    using CommitHook = void (*)();
+    void AfterCommit(CommitHook hook);
 
     [[nodiscard]] bool Healthy() const noexcept;
 
    private:
+    friend class Transaction;
     void EnsureConnected();
     [[noreturn]] void Fail(const PGresult* result, std::string_view sql);
 
@@ -108,6 +111,7 @@ class Connection {
     std::chrono::milliseconds statement_timeout_;
     std::unique_ptr<PGconn, decltype(&PQfinish)> conn_{nullptr, &PQfinish};
     std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+    std::vector<CommitHook> commit_hooks_;                   // of the open transaction
 };
 
 /// BEGIN now; ROLLBACK in the destructor unless Commit() ran. The destructor never throws.

@@ -18,9 +18,10 @@ namespace sn::saga {
 using EventHandler = std::function<amqp::Outcome(pg::Connection&, const amqp::Delivery&)>;
 
 /// A queue consumer that applies each batch of deliveries in ONE database transaction and acks
-/// only after it committed. Each event runs under a savepoint, so one that fails in SQL is
-/// dead-lettered alone instead of sinking the batch. While the database is unreachable the batch
-/// is held and retried (up to kHoldFor), since every requeue counts against the quorum queue's
+/// only after it committed. A batch is first applied as it is; if an event fails in SQL, the batch
+/// is rolled back and applied again with a savepoint per event, so that event is dead-lettered
+/// alone instead of sinking the batch (savepoints on every event would double the round trips). While the database is
+/// unreachable the batch is held and retried (up to kHoldFor), since every requeue counts against the quorum queue's
 /// delivery limit; past that it is requeued.
 class TransactionalConsumer {
    public:
@@ -37,7 +38,7 @@ class TransactionalConsumer {
 
    private:
     std::vector<amqp::Outcome> ApplyBatch(std::span<const amqp::Delivery> batch);
-    std::vector<amqp::Outcome> ApplyOnce(std::span<const amqp::Delivery> batch);
+    std::vector<amqp::Outcome> ApplyOnce(std::span<const amqp::Delivery> batch, bool isolate_events);
 
     std::string dsn_;
     EventHandler handler_;
@@ -50,11 +51,12 @@ class TransactionalConsumer {
 
 /// The inbox: the events this service has applied, and what came of each.
 namespace inbox {
-/// Claims the event id in the current transaction. Returns nullopt the first time; for an event
-/// seen before, the outcome recorded for it. A concurrent claim of the same id waits for the
-/// first transaction and then sees it as seen.
-[[nodiscard]] std::optional<std::string> Claim(pg::Connection& conn, const std::string& event_id);
-/// Records the outcome of a claimed event.
+/// Claims the event id in the current transaction, recording the outcome expected of it. Returns
+/// nullopt the first time; for an event seen before, the outcome recorded for it. A concurrent
+/// claim of the same id waits for the first transaction and then sees it as seen.
+[[nodiscard]] std::optional<std::string> Claim(pg::Connection& conn, const std::string& event_id,
+                                               std::string_view expected_outcome);
+/// Records the outcome of a claimed event when it is not the one expected at the claim.
 void Record(pg::Connection& conn, const std::string& event_id, std::string_view outcome);
 }  // namespace inbox
 

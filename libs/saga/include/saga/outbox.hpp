@@ -2,8 +2,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -25,17 +23,38 @@ struct OutboxEvent {
 };
 
 /// Adds the event to the outbox in the current transaction; an event id already waiting there is
-/// left as it is (so re-publishing a stuck saga twice queues it once).
+/// left as it is (so re-publishing a stuck saga twice queues it once). The relays of this process
+/// are woken when the transaction commits.
 void Enqueue(pg::Connection& conn, const OutboxEvent& event);
+
+/// Wakes every OutboxRelay of this process. Enqueue and EnqueueWith arrange it after the commit.
+void WakeRelays() noexcept;
+
+/// `WITH outbox_row AS (<the outbox INSERT of $1..$6>) <change>`: see EnqueueWith.
+[[nodiscard]] std::string WithOutboxRow(std::string_view change);
+
+/// Runs `change` (a statement whose own parameters start at $7) and adds the event to the outbox
+/// in ONE statement. A statement is atomic on its own, so this needs no transaction around it:
+/// one round trip to the database instead of four (BEGIN, change, event, COMMIT).
+template <typename... Args>
+pg::Result EnqueueWith(pg::Connection& conn, const OutboxEvent& event, std::string_view change, Args&&... args) {
+    auto result = conn.Exec(WithOutboxRow(change), event.event_id, event.exchange, event.routing_key,
+                            event.correlation_id, event.request_id, event.payload, std::forward<Args>(args)...);
+    conn.AfterCommit(&WakeRelays);
+    return result;
+}
 
 struct RelayOptions {
     std::size_t batch = 500;
-    std::chrono::milliseconds poll_interval{1000};  // fallback when no NOTIFY arrives
+    // For events other processes wrote (a copy whose relay is down); this process's own writes
+    // wake the relay at once.
+    std::chrono::milliseconds poll_interval{500};
     std::chrono::milliseconds confirm_timeout{5000};
 };
 
-/// Publishes the outbox on its own thread: wakes on NOTIFY (or polls), takes a batch of rows
-/// with FOR UPDATE SKIP LOCKED (so any number of relays can run), publishes them with publisher
+/// Publishes the outbox on its own thread: wakes when this process commits events (or polls),
+/// takes a batch of rows with FOR UPDATE SKIP LOCKED (so any number of relays can run), publishes
+/// them with publisher
 /// confirms, and deletes in the same transaction only the rows the broker confirmed. A crash
 /// anywhere leaves unconfirmed rows in place; consumers deduplicate what is published twice.
 class OutboxRelay {
@@ -60,8 +79,6 @@ class OutboxRelay {
     metrics::Counter& failures_;
     metrics::Gauge& backlog_;
     std::atomic<bool> stop_{false};
-    std::mutex mutex_;
-    std::condition_variable wake_;
     std::thread thread_;
 };
 

@@ -53,7 +53,21 @@ boost::asio::awaitable<std::optional<User>> UserRepository::Find(const std::stri
 }
 
 boost::asio::awaitable<bool> UserRepository::Exists(const std::string& id) {
-    co_return co_await db_.Run([&id](sn::pg::Connection& conn) { return !conn.Exec(kExists, id).Empty(); });
+    {
+        const std::lock_guard lock(mutex_);
+        if (known_.contains(id)) {
+            co_return true;
+        }
+    }
+    if (!co_await db_.Run([&id](sn::pg::Connection& conn) { return !conn.Exec(kExists, id).Empty(); })) {
+        co_return false;
+    }
+    const std::lock_guard lock(mutex_);
+    if (known_.size() >= kMaxRemembered) {
+        known_.clear();
+    }
+    known_.insert(id);
+    co_return true;
 }
 
 boost::asio::awaitable<std::vector<User>> UserRepository::Search(const std::string& first_prefix,

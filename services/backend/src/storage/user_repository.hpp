@@ -1,8 +1,10 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "pg/pool.hpp"
@@ -36,6 +38,8 @@ class UserRepository {
     /// Hashes the password and stores the profile; returns the new id.
     boost::asio::awaitable<std::string> Create(const NewUser& user);
     boost::asio::awaitable<std::optional<User>> Find(const std::string& id);
+    /// Users are never deleted, so a user once seen is remembered (up to kMaxRemembered, then
+    /// forgotten all at once): the gateway asks this on every message sent.
     boost::asio::awaitable<bool> Exists(const std::string& id);
     /// Users whose first and second names start with the given prefixes, by id.
     boost::asio::awaitable<std::vector<User>> Search(const std::string& first_prefix, const std::string& second_prefix,
@@ -43,8 +47,12 @@ class UserRepository {
     /// nullopt when the user does not exist; false when the password is wrong.
     boost::asio::awaitable<std::optional<bool>> CheckPassword(const std::string& id, const std::string& password);
 
+    static constexpr std::size_t kMaxRemembered = 1'000'000;
+
    private:
     sn::pg::Pool& db_;
+    std::mutex mutex_;
+    std::unordered_set<std::string> known_;
 };
 
 }  // namespace backend

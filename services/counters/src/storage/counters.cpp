@@ -26,15 +26,13 @@ bool CounterStore::Apply(sn::pg::Connection& conn, const sn::saga::CountRequest&
                          const std::string& correlation_id, const std::string& request_id) {
     const auto n = static_cast<std::int64_t>(request.message_ids.size());
     auto verdict = Verdict::kCounted;
-    const auto seen = sn::saga::inbox::Claim(conn, request.event_id);
+    const auto seen = sn::saga::inbox::Claim(conn, request.event_id, sn::saga::ToString(Verdict::kCounted));
     if (seen) {
         verdict = *seen == sn::saga::ToString(Verdict::kRejected) ? Verdict::kRejected : Verdict::kCounted;
-    } else {
-        if (request.action == Action::kIncrement) {
-            (void)conn.Exec(kIncrement, request.author_id, request.recipient_id, n);
-        } else if (conn.Exec(kDecrement, request.author_id, request.recipient_id, n).Affected() == 0) {
-            verdict = Verdict::kRejected;
-        }
+    } else if (request.action == Action::kIncrement) {
+        (void)conn.Exec(kIncrement, request.author_id, request.recipient_id, n);
+    } else if (conn.Exec(kDecrement, request.author_id, request.recipient_id, n).Affected() == 0) {
+        verdict = Verdict::kRejected;
         sn::saga::inbox::Record(conn, request.event_id, sn::saga::ToString(verdict));
     }
     const sn::saga::CountReply reply{

@@ -38,7 +38,7 @@ void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, bool mark_as_re
     router.Add(Verb::post, "/dialog/{user_id}/send", Access::kAuthenticated, [&db](Context& ctx) -> Awaitable {
         const auto peer = Peer(ctx);
         auto text = input::RequiredString(input::ParseObject(ctx.request.body()), "text", 1, 4000);
-        const auto message = co_await db.Transact([&](sn::pg::Connection& conn) {
+        const auto message = co_await db.Run([&](sn::pg::Connection& conn) {
             return MessageStore::Send(conn, ctx.user_id, peer, text, ctx.request_id);
         });
         co_return JsonResponse(Status::ok, ToJson(message));

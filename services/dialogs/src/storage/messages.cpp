@@ -11,8 +11,9 @@ namespace {
 using sn::saga::Action;
 using sn::saga::CountRequest;
 
+// With its increment event in one statement (saga::EnqueueWith): parameters from $7.
 constexpr std::string_view kInsert =
-    "INSERT INTO messages (id, author_id, recipient_id, text, event_id) VALUES ($1, $2, $3, $4, $5) "
+    "INSERT INTO messages (id, author_id, recipient_id, text, event_id) VALUES ($7, $8, $9, $10, $11) "
     "RETURNING to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 
 // One chunk of the reader's UNREAD messages goes to PENDING_READ under one decrement event.
@@ -35,15 +36,16 @@ constexpr std::string_view kPage =
     "ORDER BY id DESC LIMIT $4";
 
 // Replies: each transition names the state and the event it expects, so a replay is a no-op.
-constexpr std::string_view kCountedToUnread =
-    "UPDATE messages SET state = 'UNREAD', state_changed_at = now() "
-    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' AND NOT read_requested "
-    "RETURNING extract(epoch FROM clock_timestamp() - created_at)";
-constexpr std::string_view kCountedToPendingRead =
-    "UPDATE messages SET state = 'PENDING_READ', event_id = $3, read_requested = false, read_at = now(), "
-    "       state_changed_at = now() "
-    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' AND read_requested "
-    "RETURNING id, extract(epoch FROM clock_timestamp() - created_at)";
+// Counted: UNREAD, or straight on to PENDING_READ (under the new event $3) if read meanwhile.
+// SET expressions all see the row as it was, so read_requested is the old value throughout.
+constexpr std::string_view kIncrementCounted =
+    "UPDATE messages SET "
+    "    state = CASE WHEN read_requested THEN 'PENDING_READ' ELSE 'UNREAD' END, "
+    "    event_id = CASE WHEN read_requested THEN $3 ELSE event_id END, "
+    "    read_at = CASE WHEN read_requested THEN now() ELSE read_at END, "
+    "    read_requested = false, state_changed_at = now() "
+    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' "
+    "RETURNING extract(epoch FROM clock_timestamp() - created_at), id, state = 'PENDING_READ'";
 constexpr std::string_view kIncrementRejected =
     "UPDATE messages SET state = 'READ', state_changed_at = now() "
     "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' RETURNING 0";
@@ -67,13 +69,20 @@ constexpr std::string_view kSweep =
 constexpr std::string_view kInFlight =
     "SELECT state, count(*) FROM messages WHERE state IN ('PENDING_UNREAD', 'PENDING_READ') GROUP BY state";
 
-void EnqueueRequest(sn::pg::Connection& conn, CountRequest request, const std::string& request_id) {
+sn::saga::OutboxEvent ToOutbox(CountRequest request, const std::string& request_id) {
     std::sort(request.message_ids.begin(), request.message_ids.end());
     // The saga id: the message itself for a send, the read event for a read of many.
-    const auto correlation_id = request.message_ids.size() == 1 ? request.message_ids.front() : request.event_id;
-    sn::saga::Enqueue(conn, {request.event_id, std::string(sn::saga::kUnreadMessages),
-                             sn::saga::RoutingKey(request.author_id, request.recipient_id), correlation_id, request_id,
-                             sn::saga::ToJson(request)});
+    auto correlation_id = request.message_ids.size() == 1 ? request.message_ids.front() : request.event_id;
+    return {request.event_id,
+            std::string(sn::saga::kUnreadMessages),
+            sn::saga::RoutingKey(request.author_id, request.recipient_id),
+            std::move(correlation_id),
+            request_id,
+            sn::saga::ToJson(request)};
+}
+
+void EnqueueRequest(sn::pg::Connection& conn, CountRequest request, const std::string& request_id) {
+    sn::saga::Enqueue(conn, ToOutbox(std::move(request), request_id));
 }
 
 std::vector<std::string> Column(const sn::pg::Result& rows, int col) {
@@ -99,8 +108,9 @@ Message MessageStore::Send(sn::pg::Connection& conn, const std::string& author, 
                            const std::string& text, const std::string& request_id) {
     Message message{sn::ids::NewUuid(), author, recipient, text, "PENDING_UNREAD", {}};
     const auto event_id = sn::ids::NewUuid();
-    message.created_at = conn.Exec(kInsert, message.id, author, recipient, text, event_id).String(0, 0);
-    EnqueueRequest(conn, {event_id, Action::kIncrement, author, recipient, {message.id}}, request_id);
+    const auto event = ToOutbox({event_id, Action::kIncrement, author, recipient, {message.id}}, request_id);
+    message.created_at =
+        sn::saga::EnqueueWith(conn, event, kInsert, message.id, author, recipient, text, event_id).String(0, 0);
     return message;
 }
 
@@ -151,13 +161,18 @@ ReplyEffect MessageStore::ApplyReply(sn::pg::Connection& conn, const sn::saga::C
         }
     };
     if (reply.action == Action::kIncrement && reply.verdict == Verdict::kCounted) {
-        record(conn.Exec(kCountedToUnread, ids, reply.in_reply_to), 0);
-        // Read while it was being counted: now counted, it goes straight on to PENDING_READ.
         const auto event_id = sn::ids::NewUuid();
-        const auto rows = conn.Exec(kCountedToPendingRead, ids, reply.in_reply_to, event_id);
-        record(rows, 1);
-        if (!rows.Empty()) {
-            EnqueueRequest(conn, {event_id, Action::kDecrement, reply.author_id, reply.recipient_id, Column(rows, 0)},
+        const auto rows = conn.Exec(kIncrementCounted, ids, reply.in_reply_to, event_id);
+        record(rows, 0);
+        // Read while it was being counted: now counted, it goes straight on to PENDING_READ.
+        std::vector<std::string> read;
+        for (int i = 0; i < rows.Rows(); ++i) {
+            if (rows.Bool(i, 2)) {
+                read.push_back(rows.String(i, 1));
+            }
+        }
+        if (!read.empty()) {
+            EnqueueRequest(conn, {event_id, Action::kDecrement, reply.author_id, reply.recipient_id, std::move(read)},
                            request_id);
         }
     } else if (reply.action == Action::kIncrement) {

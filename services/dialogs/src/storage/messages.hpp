@@ -31,7 +31,8 @@ struct ReplyEffect {
 /// transaction, and writes any event it implies into the outbox in that same transaction.
 class MessageStore {
    public:
-    /// Stores the message as PENDING_UNREAD and enqueues its increment event.
+    /// Stores the message as PENDING_UNREAD and enqueues its increment event, in one statement:
+    /// atomic with or without a transaction around it.
     static Message Send(sn::pg::Connection& conn, const std::string& author, const std::string& recipient,
                         const std::string& text, const std::string& request_id);
 
