@@ -212,8 +212,8 @@ def is_running(name):
 
 
 def proc_table():
-    """{pid: (ppid, cpu ticks, start time)} of every process; cpu = utime + stime + cutime +
-    cstime, i.e. its own time plus that of the children it has reaped."""
+    """{pid: (ppid, cpu ticks, start time, comm)} of every process; cpu = utime + stime +
+    cutime + cstime, i.e. its own time plus that of the children it has reaped."""
     table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -224,7 +224,8 @@ def proc_table():
         except OSError:
             continue
         rest = data[data.rindex(b")") + 2:].split()
-        table[int(entry)] = (int(rest[1]), sum(int(x) for x in rest[11:15]), int(rest[19]))
+        comm = data[data.index(b"(") + 1:data.rindex(b")")].decode(errors="replace")
+        table[int(entry)] = (int(rest[1]), sum(int(x) for x in rest[11:15]), int(rest[19]), comm)
     return table
 
 
@@ -241,7 +242,7 @@ def tree_ticks(root, table, children):
 
 def children_of(table):
     kids = {}
-    for pid, (ppid, _, _) in table.items():
+    for pid, (ppid, *_) in table.items():
         kids.setdefault(ppid, []).append(pid)
     return kids
 
@@ -257,7 +258,7 @@ class Roots:
         self.cache = None
 
     def get(self, table):
-        if self.cache is None or any(table.get(pid, (0, 0, None))[2] != start
+        if self.cache is None or any(table.get(pid, (0, 0, None, ""))[2] != start
                                      for pid, start in self.cache.values()):
             with ThreadPoolExecutor(len(COMPONENTS)) as pool:
                 outs = pool.map(lambda n: stack("pid", n, check=False), COMPONENTS)
@@ -267,6 +268,19 @@ class Roots:
                 if out.returncode == 0 and pid.isdigit() and int(pid) in table:
                     self.cache[name] = (int(pid), table[int(pid)][2])
         return {name: pid for name, (pid, _) in self.cache.items()}
+
+
+def foreign_load(table):
+    """Load generators (wrk, pgbench, amqp_bench) running that bench.py did not start: somebody
+    else is loading the machine, maybe this very stack."""
+    mine, kids = set(), children_of(table)
+    todo = [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        mine.add(pid)
+        todo.extend(kids.get(pid, ()))
+    return sorted("%s:%d" % (v[3], pid) for pid, v in table.items()
+                  if v[3] in ("wrk", "pgbench", "amqp_bench") and pid not in mine)
 
 
 def status_kb(pid, field):
@@ -312,6 +326,7 @@ class Meter:
                 reset_peak_rss(pid)
         kids = children_of(table)
         self.ticks0 = {n: tree_ticks(p, table, kids) for n, p in self.roots0.items()}
+        self.foreign0 = foreign_load(table)
         self.machine0 = machine_ticks()
         self.t0 = time.monotonic()
         return self
@@ -338,6 +353,9 @@ class Meter:
                if n in SERVICES and status_kb(p, "VmHWM") is not None}
         return {"seconds": round(seconds, 2), "cpu_us": cpu, "cpu_total_us": sum(cpu.values()),
                 "rss_peak_mib": rss, "restarted": restarted,
+                "foreign_load": sorted(set(self.foreign0) | set(foreign_load(table))),
+                "machine_busy_us": round((busy1 - busy0) * 1e6 / CLK_TCK),
+                "machine_total_us": round((total1 - total0) * 1e6 / CLK_TCK),
                 "machine_busy_pct": round(100 * (busy1 - busy0) / max(1, total1 - total0), 1)}
 
 
@@ -579,6 +597,15 @@ def per_op(total, ops):
     return round(total / ops, 1) if total is not None and ops else None
 
 
+def other_cpu_pct(meter, loadgen_us):
+    """CPU the machine spent outside the stack and the load generator during the window (other
+    sessions, bench.py itself), in % of all cores: the noise under the figure."""
+    if not meter.get("machine_total_us"):
+        return None
+    other = meter["machine_busy_us"] - meter["cpu_total_us"] - loadgen_us
+    return round(max(0.0, 100.0 * other / meter["machine_total_us"]), 1)
+
+
 def wrk_row(area, scenario, concurrency, w, meter, ops=None):
     """A report row from a wrk result and its meter; ops (default: requests) divides the CPU."""
     seconds = w["duration_us"] / 1e6
@@ -590,7 +617,8 @@ def wrk_row(area, scenario, concurrency, w, meter, ops=None):
             "max_ms": w["max_us"] / 1000, "non2xx": w["non2xx"],
             "socket_errors": w["connect_err"] + w["read_err"] + w["write_err"] + w["timeouts"],
             "cpu_us_per_op": per_op(meter["cpu_total_us"], ops),
-            "wrk_cpu_us_per_op": per_op(w["wrk_cpu_us"], w["requests"]), "meter": meter}
+            "wrk_cpu_us_per_op": per_op(w["wrk_cpu_us"], w["requests"]), "meter": meter,
+            "other_cpu_pct": other_cpu_pct(meter, w["wrk_cpu_us"])}
 
 
 def judge(row, limit_name, limit_value, factor=None, checks=()):
@@ -613,11 +641,12 @@ def judge(row, limit_name, limit_value, factor=None, checks=()):
     return row
 
 
-def limit_row(scenario, concurrency, rps, p50=None, p99=None, meter=None, ops=None, note=""):
+def limit_row(scenario, concurrency, rps, p50=None, p99=None, meter=None, ops=None, loadgen_us=0, note=""):
     """A row for a measured limit (no target)."""
     return {"area": "limits", "scenario": scenario, "concurrency": concurrency, "rps": rps,
             "p50_ms": p50, "p99_ms": p99, "p999_ms": None, "pass": None, "target": "", "note": note,
-            "cpu_us_per_op": per_op(meter["cpu_total_us"], ops) if meter else None, "meter": meter}
+            "cpu_us_per_op": per_op(meter["cpu_total_us"], ops) if meter else None, "meter": meter,
+            "other_cpu_pct": other_cpu_pct(meter, loadgen_us) if meter else None}
 
 
 class Limits:
@@ -636,7 +665,7 @@ class Limits:
                                                               "limits: pgbench send tx c=%d" % c))
             self.pg[c] = res
             b.add(limit_row("limit pgbench send tx", c, res.get("tps"), res.get("latency_p50_ms"),
-                            res.get("latency_p99_ms"), meter, res.get("transactions"),
+                            res.get("latency_p99_ms"), meter, res.get("transactions"), res.get("loadgen_cpu_us", 0),
                             res.get("error", "PostgreSQL CPU per tx")))
         return self.pg[c].get("tps")
 
@@ -802,8 +831,9 @@ def saga_run(bench, probe, name, rate, seconds):
                 "backlog_samples": sampler.samples, "backlog_grows": grows})
     row["kept_pace"] = (row["rps"] >= 0.95 * rate and drain is not None and drain <= KEEP_PACE_DRAIN_S
                         and not grows and not row["non2xx"] and not row["socket_errors"])
-    row["note"] = "paced %d/s: e2e p50/p99 %s/%s ms, drain %s s, pending at stop %d%s; CPU per saga" % (
-        rate, saga["p50_ms"], saga["p99_ms"], drain, at_stop["pending"], ", backlog grew" if grows else "")
+    short = ", achieved only %d%%" % (100 * row["rps"] / rate) if row["rps"] < 0.95 * rate else ""
+    row["note"] = "paced %d/s%s: e2e p50/p99 %s/%s ms, drain %s s, pending at stop %d%s" % (
+        rate, short, saga["p50_ms"], saga["p99_ms"], drain, at_stop["pending"], ", backlog grew" if grows else "")
     return row
 
 
@@ -1011,6 +1041,7 @@ def area_search(bench):
                "socket_errors": run.get("socket_errors", 0), "meter": m,
                "cpu_us_per_op": per_op(m["cpu_total_us"], requests_done),
                "wrk_cpu_us_per_op": per_op(res["loadgen_cpu_us"], requests_done),
+               "other_cpu_pct": other_cpu_pct(m, res["loadgen_cpu_us"]),
                "note": "1M users; wrk CPU includes search.py"}
         ceiling = bench.limits.http.get(c, {}).get("backend_healthz_rps")
         checks = [("p99<=20ms", run["p99_ms"] <= 20)] if c == 16 else []
@@ -1045,17 +1076,23 @@ def peak_rss(bench):
 def print_table(bench, peaks):
     """The summary table on stdout."""
     cols = [("scenario", 30), ("c", 3), ("req/s", 9), ("p50 ms", 7), ("p99 ms", 7), ("p99.9", 7),
-            ("CPU us/op", 9), ("wrk us/op", 9), ("RSS MiB", 7), ("ratio", 6), ("target", 30), ("result", 6)]
+            ("CPU us/op", 9), ("wrk us/op", 9), ("RSS MiB", 7), ("other%", 6), ("ratio", 6), ("target", 30),
+            ("result", 6)]
     print(" ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(cols)) + "  note")
     for r in bench.rows:
         rss = {} if r["area"] == "limits" else (r.get("meter") or {}).get("rss_peak_mib") or {}
         cells = [r["scenario"][:30], fmt(r.get("concurrency")), fmt(r.get("rps"), 0), fmt(r.get("p50_ms"), 2),
                  fmt(r.get("p99_ms"), 2), fmt(r.get("p999_ms"), 2), fmt(r.get("cpu_us_per_op"), 0),
                  fmt(r.get("wrk_cpu_us_per_op"), 0), fmt(max(rss.values()) if rss else None),
+                 fmt(r.get("other_cpu_pct"), 0) + ("!" if (r.get("meter") or {}).get("foreign_load") else ""),
                  fmt(r.get("ratio"), 2), r.get("target") or "",
                  r.get("result") or {True: "PASS", False: "MISS", None: ""}[r.get("pass")]]
         print(" ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, (_, w)) in enumerate(zip(cells, cols)))
               + "  " + (r.get("note") or ""))
+    print("CPU us/op: every process of the stack per request (saga rows: per completed saga, load + drain); "
+          "wrk us/op: the load generator's;\nRSS MiB: the highest service peak in the window; other%: CPU used "
+          "outside the stack and wrk meanwhile (other sessions on the machine), in % of all cores;\n"
+          "!: somebody else's wrk/pgbench/amqp_bench was running too (it may have loaded this very stack).")
     print()
     print("%-12s %22s %30s  target < %d MiB" % ("peak RSS MiB", "in measured windows", "whole run, set-up included",
                                                RSS_LIMIT_MIB))
