@@ -9,20 +9,37 @@
 namespace sn::saga {
 namespace {
 
-constexpr std::string_view kClaim = "INSERT INTO inbox (event_id, outcome) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-constexpr std::string_view kOutcome = "SELECT outcome FROM inbox WHERE event_id = $1";
+constexpr std::string_view kClaim =
+    "INSERT INTO inbox (event_id, outcome) SELECT DISTINCT unnest($1::uuid[]), $2 "
+    "ON CONFLICT DO NOTHING RETURNING event_id";
+constexpr std::string_view kOutcomes =
+    "SELECT event_id, outcome FROM inbox WHERE event_id = ANY($1::uuid[]) AND NOT event_id = ANY($2::uuid[])";
 constexpr std::string_view kRecord = "UPDATE inbox SET outcome = $2 WHERE event_id = $1";
 
 }  // namespace
 
 namespace inbox {
 
-std::optional<std::string> Claim(pg::Connection& conn, const std::string& event_id, std::string_view expected_outcome) {
-    if (conn.Exec(kClaim, event_id, expected_outcome).Affected() == 1) {
-        return std::nullopt;
+std::unordered_map<std::string, std::string> Claim(pg::Connection& conn, const std::vector<std::string>& event_ids,
+                                                   std::string_view expected_outcome) {
+    std::unordered_map<std::string, std::string> seen;
+    if (event_ids.empty()) {
+        return seen;
     }
-    const auto rows = conn.Exec(kOutcome, event_id);
-    return rows.Empty() ? std::string() : rows.String(0, 0);
+    const auto claimed = conn.Exec(kClaim, event_ids, expected_outcome);
+    std::vector<std::string> fresh;
+    fresh.reserve(static_cast<std::size_t>(claimed.Rows()));
+    for (int i = 0; i < claimed.Rows(); ++i) {
+        fresh.push_back(claimed.String(i, 0));
+    }
+    if (fresh.size() == event_ids.size()) {
+        return seen;  // all new (and no repeats): the common case, one statement
+    }
+    const auto rows = conn.Exec(kOutcomes, event_ids, fresh);
+    for (int i = 0; i < rows.Rows(); ++i) {
+        seen.emplace(rows.String(i, 0), rows.String(i, 1));
+    }
+    return seen;
 }
 
 void Record(pg::Connection& conn, const std::string& event_id, std::string_view outcome) {
@@ -31,8 +48,19 @@ void Record(pg::Connection& conn, const std::string& event_id, std::string_view 
 
 }  // namespace inbox
 
+BatchHandler OneByOne(EventHandler handler) {
+    return [handler = std::move(handler)](pg::Connection& conn, std::span<const amqp::Delivery> batch) {
+        std::vector<amqp::Outcome> outcomes;
+        outcomes.reserve(batch.size());
+        for (const auto& delivery : batch) {
+            outcomes.push_back(handler(conn, delivery));
+        }
+        return outcomes;
+    };
+}
+
 TransactionalConsumer::TransactionalConsumer(std::string dsn, amqp::ConnectionOptions broker,
-                                             amqp::ConsumerOptions options, EventHandler handler,
+                                             amqp::ConsumerOptions options, BatchHandler handler,
                                              metrics::Registry& metrics)
     : dsn_(std::move(dsn)),
       handler_(std::move(handler)),
@@ -92,17 +120,27 @@ std::vector<amqp::Outcome> TransactionalConsumer::ApplyOnce(std::span<const amqp
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return batch[a].routing_key < batch[b].routing_key; });
+    std::vector<amqp::Delivery> sorted;
+    sorted.reserve(batch.size());
+    for (const auto i : order) {
+        sorted.push_back(batch[i]);
+    }
     std::vector<amqp::Outcome> outcomes(batch.size(), amqp::Outcome::kAck);
     pg::Transaction tx(*conn_);
-    for (const auto i : order) {
-        const auto& delivery = batch[i];
-        if (!isolate_events) {
-            outcomes[i] = handler_(*conn_, delivery);
-            continue;
+    if (!isolate_events) {
+        const auto applied = handler_(*conn_, sorted);
+        for (std::size_t k = 0; k < order.size(); ++k) {
+            outcomes[order[k]] = applied.at(k);
         }
+        tx.Commit();
+        CountOutcomes(outcomes);
+        return outcomes;
+    }
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        const auto& delivery = sorted[k];
         conn_->Simple("SAVEPOINT event");
         try {
-            outcomes[i] = handler_(*conn_, delivery);
+            outcomes[order[k]] = handler_(*conn_, std::span(&delivery, 1)).at(0);
             conn_->Simple("RELEASE SAVEPOINT event");
         } catch (const pg::QueryError& e) {
             if (e.IsRetryable()) {
@@ -111,14 +149,18 @@ std::vector<amqp::Outcome> TransactionalConsumer::ApplyOnce(std::span<const amqp
             conn_->Simple("ROLLBACK TO SAVEPOINT event");
             log::Error("event failed to apply; dead-lettering it",
                        {{"message_id", delivery.message_id}, {"request_id", delivery.request_id}, {"error", e.what()}});
-            outcomes[i] = amqp::Outcome::kReject;
+            outcomes[order[k]] = amqp::Outcome::kReject;
         }
     }
     tx.Commit();
+    CountOutcomes(outcomes);
+    return outcomes;
+}
+
+void TransactionalConsumer::CountOutcomes(std::span<const amqp::Outcome> outcomes) {
     for (const auto outcome : outcomes) {
         (outcome == amqp::Outcome::kReject ? dead_lettered_ : consumed_).Add();
     }
-    return outcomes;
 }
 
 }  // namespace sn::saga

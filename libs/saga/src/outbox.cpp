@@ -10,10 +10,11 @@
 namespace sn::saga {
 namespace {
 
-// Exactly six parameters, in OutboxEvent's order: EnqueueWith relies on it.
+// Six arrays, one per column (OutboxParams), so that one statement stores any number of events.
 constexpr std::string_view kInsert =
     "INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, request_id, payload) "
-    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING";
+    "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "
+    "ON CONFLICT (event_id) DO NOTHING";
 constexpr std::string_view kClaim =
     "SELECT id, event_id, exchange, routing_key, correlation_id, request_id, payload FROM outbox "
     "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED";
@@ -36,10 +37,35 @@ RelaySignal& Signal() {
 
 }  // namespace
 
-void Enqueue(pg::Connection& conn, const OutboxEvent& event) {
-    (void)conn.Exec(kInsert, event.event_id, event.exchange, event.routing_key, event.correlation_id, event.request_id,
-                    event.payload);
+void Enqueue(pg::Connection& conn, const OutboxEvent& event) { EnqueueAll(conn, std::span(&event, 1)); }
+
+void EnqueueAll(pg::Connection& conn, std::span<const OutboxEvent> events) {
+    if (events.empty()) {
+        return;
+    }
+    (void)conn.ExecParams(kInsert, OutboxParams(events));
     conn.AfterCommit(&WakeRelays);
+}
+
+std::vector<pg::Param> OutboxParams(std::span<const OutboxEvent> events) {
+    std::vector<std::vector<std::string>> columns(6);
+    for (auto& column : columns) {
+        column.reserve(events.size());
+    }
+    for (const auto& event : events) {
+        columns[0].push_back(event.event_id);
+        columns[1].push_back(event.exchange);
+        columns[2].push_back(event.routing_key);
+        columns[3].push_back(event.correlation_id);
+        columns[4].push_back(event.request_id);
+        columns[5].push_back(event.payload);
+    }
+    std::vector<pg::Param> params;
+    params.reserve(columns.size());
+    for (const auto& column : columns) {
+        params.push_back(pg::ToParam(column));
+    }
+    return params;
 }
 
 void WakeRelays() noexcept {

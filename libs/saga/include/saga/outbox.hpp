@@ -2,8 +2,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "amqp/connection_options.hpp"
 #include "amqp/topology.hpp"
@@ -26,20 +28,25 @@ struct OutboxEvent {
 /// left as it is (so re-publishing a stuck saga twice queues it once). The relays of this process
 /// are woken when the transaction commits.
 void Enqueue(pg::Connection& conn, const OutboxEvent& event);
+/// The same for several events, with one statement.
+void EnqueueAll(pg::Connection& conn, std::span<const OutboxEvent> events);
 
 /// Wakes every OutboxRelay of this process. Enqueue and EnqueueWith arrange it after the commit.
 void WakeRelays() noexcept;
 
 /// `WITH outbox_row AS (<the outbox INSERT of $1..$6>) <change>`: see EnqueueWith.
 [[nodiscard]] std::string WithOutboxRow(std::string_view change);
+/// The outbox INSERT's six parameters: one array per column.
+[[nodiscard]] std::vector<pg::Param> OutboxParams(std::span<const OutboxEvent> events);
 
 /// Runs `change` (a statement whose own parameters start at $7) and adds the event to the outbox
 /// in ONE statement. A statement is atomic on its own, so this needs no transaction around it:
 /// one round trip to the database instead of four (BEGIN, change, event, COMMIT).
 template <typename... Args>
 pg::Result EnqueueWith(pg::Connection& conn, const OutboxEvent& event, std::string_view change, Args&&... args) {
-    auto result = conn.Exec(WithOutboxRow(change), event.event_id, event.exchange, event.routing_key,
-                            event.correlation_id, event.request_id, event.payload, std::forward<Args>(args)...);
+    auto params = OutboxParams(std::span(&event, 1));
+    (params.push_back(pg::ToParam(std::forward<Args>(args))), ...);
+    auto result = conn.ExecParams(WithOutboxRow(change), params);
     conn.AfterCommit(&WakeRelays);
     return result;
 }

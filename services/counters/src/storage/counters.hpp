@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,15 +15,23 @@ struct PeerCount {
     std::int64_t count = 0;
 };
 
+/// A count request with what its delivery carried for the reply.
+struct CountRequestDelivery {
+    sn::saga::CountRequest request;
+    std::string correlation_id;
+    std::string request_id;
+};
+
 /// The unread_messages table: applying saga events to it, and reading it.
 class CounterStore {
    public:
-    /// Applies one count request once (the inbox remembers it) and enqueues the reply, in the
-    /// caller's transaction. A request seen before is not applied again; its reply is sent
-    /// again, so a saga re-published by the sweeper still finishes. Returns true if it was a
-    /// duplicate.
-    static bool Apply(sn::pg::Connection& conn, const sn::saga::CountRequest& request,
-                      const std::string& correlation_id, const std::string& request_id);
+    /// Applies each count request once (the inbox remembers it) and enqueues the replies, in the
+    /// caller's transaction, with a handful of statements for the whole batch. A request seen
+    /// before (in an earlier batch or earlier in this one) is not applied again; its reply is sent
+    /// again, so a saga re-published by the sweeper still finishes. Increments are summed per pair
+    /// first; decrements are applied one by one, in order, since each may be refused (a counter
+    /// never goes below zero). Returns how many were duplicates.
+    static std::size_t Apply(sn::pg::Connection& conn, std::span<const CountRequestDelivery> batch);
 
     /// Unread counts of the recipient, per author with a non-zero count.
     static std::vector<PeerCount> ForRecipient(sn::pg::Connection& conn, const std::string& recipient);

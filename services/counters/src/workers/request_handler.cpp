@@ -5,19 +5,24 @@
 
 namespace counters {
 
-sn::saga::EventHandler MakeRequestHandler(sn::metrics::Registry& metrics) {
+sn::saga::BatchHandler MakeRequestHandler(sn::metrics::Registry& metrics) {
     auto& duplicates = metrics.GetCounter("saga_events_deduplicated_total", "Events seen before, not applied again.");
-    return [&duplicates](sn::pg::Connection& conn, const sn::amqp::Delivery& delivery) {
-        const auto request = sn::saga::ParseCountRequest(delivery.body);
-        if (!request) {
-            sn::log::Warn("malformed count request dead-lettered",
-                          {{"message_id", delivery.message_id}, {"request_id", delivery.request_id}});
-            return sn::amqp::Outcome::kReject;
+    return [&duplicates](sn::pg::Connection& conn, std::span<const sn::amqp::Delivery> batch) {
+        std::vector<sn::amqp::Outcome> outcomes(batch.size(), sn::amqp::Outcome::kAck);
+        std::vector<CountRequestDelivery> requests;
+        requests.reserve(batch.size());
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            auto request = sn::saga::ParseCountRequest(batch[i].body);
+            if (!request) {
+                sn::log::Warn("malformed count request dead-lettered",
+                              {{"message_id", batch[i].message_id}, {"request_id", batch[i].request_id}});
+                outcomes[i] = sn::amqp::Outcome::kReject;
+                continue;
+            }
+            requests.push_back({std::move(*request), batch[i].correlation_id, batch[i].request_id});
         }
-        if (CounterStore::Apply(conn, *request, delivery.correlation_id, delivery.request_id)) {
-            duplicates.Add();
-        }
-        return sn::amqp::Outcome::kAck;
+        duplicates.Add(CounterStore::Apply(conn, requests));
+        return outcomes;
     };
 }
 

@@ -6,7 +6,8 @@
 namespace counters {
 
 /// Applies dialogs' count requests from `unreadMessages`, once each, replying on
-/// `unreadMessagesCounted`. Malformed requests and unknown actions are poison (dead-lettered).
-[[nodiscard]] sn::saga::EventHandler MakeRequestHandler(sn::metrics::Registry& metrics);
+/// `unreadMessagesCounted`, a batch at a time. Malformed requests and unknown actions are poison
+/// (dead-lettered).
+[[nodiscard]] sn::saga::BatchHandler MakeRequestHandler(sn::metrics::Registry& metrics);
 
 }  // namespace counters

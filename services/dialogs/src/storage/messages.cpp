@@ -57,17 +57,27 @@ constexpr std::string_view kDecrementRejected =
     "UPDATE messages SET state = 'UNREAD', read_at = NULL, state_changed_at = now() "
     "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_READ' RETURNING 0";
 
-// Whole events only: a decrement event's messages are re-sent together, never split.
+// Whole events only: a decrement event's messages are re-sent together, never split. The oldest
+// stuck rows come from the partial index on state_changed_at (ORDER BY makes the planner use it
+// rather than walk every event id).
 constexpr std::string_view kSweep =
     "WITH stuck AS ("
-    "    SELECT DISTINCT event_id FROM messages "
-    "    WHERE state IN ('PENDING_UNREAD', 'PENDING_READ') "
-    "      AND state_changed_at < now() - $1 * interval '1 millisecond' LIMIT 500) "
+    "    SELECT DISTINCT event_id FROM ("
+    "        SELECT event_id FROM messages "
+    "        WHERE state IN ('PENDING_UNREAD', 'PENDING_READ') "
+    "          AND state_changed_at < now() - $1 * interval '1 millisecond' "
+    "        ORDER BY state_changed_at LIMIT 5000) oldest "
+    "    LIMIT 500) "
     "UPDATE messages m SET state_changed_at = now() FROM stuck "
     "WHERE m.event_id = stuck.event_id AND m.state IN ('PENDING_UNREAD', 'PENDING_READ') "
     "RETURNING m.event_id, m.state, m.author_id, m.recipient_id, m.id";
+// Through the partial index (ORDER BY + LIMIT keep the planner off a scan of the whole table,
+// which it picks when its statistics were taken under load); counts up to a million.
 constexpr std::string_view kInFlight =
-    "SELECT state, count(*) FROM messages WHERE state IN ('PENDING_UNREAD', 'PENDING_READ') GROUP BY state";
+    "SELECT state, count(*) FROM ("
+    "    SELECT state FROM messages WHERE state IN ('PENDING_UNREAD', 'PENDING_READ') "
+    "    ORDER BY state_changed_at LIMIT 1000000) pending "
+    "GROUP BY state";
 
 sn::saga::OutboxEvent ToOutbox(CountRequest request, const std::string& request_id) {
     std::sort(request.message_ids.begin(), request.message_ids.end());
