@@ -42,7 +42,7 @@ class TokenSigner {
 /// forgotten all at once); the expiry is checked on every call.
 class TokenVerifier {
    public:
-    static constexpr std::size_t kMaxRemembered = 100'000;
+    static constexpr std::size_t kMaxRemembered = 20'000;  // ~5 MiB at most
 
     explicit TokenVerifier(const KeyPair& keys) : public_key_(keys.public_key) {}
     [[nodiscard]] std::optional<std::string> Verify(

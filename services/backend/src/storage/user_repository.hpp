@@ -47,7 +47,7 @@ class UserRepository {
     /// nullopt when the user does not exist; false when the password is wrong.
     boost::asio::awaitable<std::optional<bool>> CheckPassword(const std::string& id, const std::string& password);
 
-    static constexpr std::size_t kMaxRemembered = 1'000'000;
+    static constexpr std::size_t kMaxRemembered = 100'000;  // ~10 MiB at most
 
    private:
     sn::pg::Pool& db_;
