@@ -48,17 +48,6 @@ void Record(pg::Connection& conn, const std::string& event_id, std::string_view 
 
 }  // namespace inbox
 
-BatchHandler OneByOne(EventHandler handler) {
-    return [handler = std::move(handler)](pg::Connection& conn, std::span<const amqp::Delivery> batch) {
-        std::vector<amqp::Outcome> outcomes;
-        outcomes.reserve(batch.size());
-        for (const auto& delivery : batch) {
-            outcomes.push_back(handler(conn, delivery));
-        }
-        return outcomes;
-    };
-}
-
 TransactionalConsumer::TransactionalConsumer(std::string dsn, amqp::ConnectionOptions broker,
                                              amqp::ConsumerOptions options, BatchHandler handler,
                                              metrics::Registry& metrics)

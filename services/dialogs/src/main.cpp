@@ -24,8 +24,8 @@ int main() {
 
         dialogs::AddDialogRoutes(rt.router, rt.db, mark_as_read);
         auto& outbox = rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, sn::saga::Topology(), relay, rt.metrics);
-        auto& replies = rt.Make<sn::saga::TransactionalConsumer>(
-            rt.base.pg_dsn, broker, consumer, sn::saga::OneByOne(dialogs::MakeReplyHandler(rt.metrics)), rt.metrics);
+        auto& replies = rt.Make<sn::saga::TransactionalConsumer>(rt.base.pg_dsn, broker, consumer,
+                                                                 dialogs::MakeReplyHandler(rt.metrics), rt.metrics);
         auto& sweeper = rt.Make<dialogs::Sweeper>(rt.base.pg_dsn, sweep_interval, sweep_timeout, rt.metrics);
         rt.AddReadinessCheck([&replies]() -> boost::asio::awaitable<bool> { co_return replies.Consuming(); });
         rt.OnStop([&outbox, &replies, &sweeper] {

@@ -16,16 +16,10 @@
 
 namespace sn::saga {
 
-/// Applies one event inside the batch's transaction and says what to do with the delivery:
-/// kAck once applied (or found to be a duplicate), kReject for poison (dead-lettered).
-using EventHandler = std::function<amqp::Outcome(pg::Connection&, const amqp::Delivery&)>;
-
-/// Applies several events at once inside the batch's transaction (set-based SQL: a statement per
-/// batch rather than per event); one Outcome per delivery, in order.
+/// Applies a batch of events inside its transaction (set-based SQL: a statement per batch rather
+/// than per event) and says what to do with each delivery, in order: kAck once applied (or found
+/// to be a duplicate), kReject for poison (dead-lettered).
 using BatchHandler = std::function<std::vector<amqp::Outcome>(pg::Connection&, std::span<const amqp::Delivery>)>;
-
-/// A BatchHandler that applies the events one by one.
-[[nodiscard]] BatchHandler OneByOne(EventHandler handler);
 
 /// A queue consumer that applies each batch of deliveries in ONE database transaction and acks
 /// only after it committed. Deliveries reach the handler sorted by routing key, so that copies of

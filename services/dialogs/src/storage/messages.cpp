@@ -36,16 +36,19 @@ constexpr std::string_view kPage =
     "ORDER BY id DESC LIMIT $4";
 
 // Replies: each transition names the state and the event it expects, so a replay is a no-op.
-// Counted: UNREAD, or straight on to PENDING_READ (under the new event $3) if read meanwhile.
-// SET expressions all see the row as it was, so read_requested is the old value throughout.
-constexpr std::string_view kIncrementCounted =
-    "UPDATE messages SET "
-    "    state = CASE WHEN read_requested THEN 'PENDING_READ' ELSE 'UNREAD' END, "
-    "    event_id = CASE WHEN read_requested THEN $3 ELSE event_id END, "
-    "    read_at = CASE WHEN read_requested THEN now() ELSE read_at END, "
+// Counted increments, all of a batch at once: (message, expected event, next event) triples. Each
+// message goes to UNREAD, or straight on to PENDING_READ under the next event if it was read
+// meanwhile. SET expressions all see the row as it was, so read_requested is the old value.
+constexpr std::string_view kIncrementsCounted =
+    "UPDATE messages m SET "
+    "    state = CASE WHEN m.read_requested THEN 'PENDING_READ' ELSE 'UNREAD' END, "
+    "    event_id = CASE WHEN m.read_requested THEN r.next_event ELSE m.event_id END, "
+    "    read_at = CASE WHEN m.read_requested THEN now() ELSE m.read_at END, "
     "    read_requested = false, state_changed_at = now() "
-    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' "
-    "RETURNING extract(epoch FROM clock_timestamp() - created_at), id, state = 'PENDING_READ'";
+    "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS r(id, event_id, next_event) "
+    "WHERE m.id = r.id AND m.event_id = r.event_id AND m.state = 'PENDING_UNREAD' "
+    "RETURNING extract(epoch FROM clock_timestamp() - m.created_at), m.id, m.state = 'PENDING_READ', "
+    "          r.next_event";
 constexpr std::string_view kIncrementRejected =
     "UPDATE messages SET state = 'READ', state_changed_at = now() "
     "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' RETURNING 0";
@@ -158,8 +161,50 @@ std::vector<Message> MessageStore::Page(sn::pg::Connection& conn, const std::str
     return page;
 }
 
-ReplyEffect MessageStore::ApplyReply(sn::pg::Connection& conn, const sn::saga::CountReply& reply,
-                                     const std::string& request_id) {
+std::vector<ReplyEffect> MessageStore::ApplyReplies(sn::pg::Connection& conn, std::span<const IncomingReply> replies) {
+    using sn::saga::Verdict;
+    std::vector<ReplyEffect> effects(replies.size());
+    // Counted increments (nearly every reply: one per message sent) in one statement.
+    std::vector<std::string> ids, expected, next;
+    std::vector<std::string> next_event_of(replies.size());
+    std::map<std::string, std::size_t> by_next_event;
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+        const auto& reply = replies[i].reply;
+        if (reply.action == Action::kIncrement && reply.verdict == Verdict::kCounted) {
+            const auto& next_event = next_event_of[i] = sn::ids::NewUuid();
+            by_next_event.emplace(next_event, i);
+            for (const auto& id : reply.message_ids) {
+                ids.push_back(id);
+                expected.push_back(reply.in_reply_to);
+                next.push_back(next_event);
+            }
+        } else {
+            effects[i] = ApplyOtherReply(conn, reply);
+        }
+    }
+    if (ids.empty()) {
+        return effects;
+    }
+    const auto rows = conn.Exec(kIncrementsCounted, ids, expected, next);
+    std::map<std::size_t, std::vector<std::string>> read_meanwhile;  // reply -> its messages to decrement
+    for (int row = 0; row < rows.Rows(); ++row) {
+        const auto i = by_next_event.at(rows.String(row, 3));
+        effects[i].moved += 1;
+        effects[i].latencies_seconds.push_back(std::stod(rows.String(row, 0)));
+        if (rows.Bool(row, 2)) {
+            read_meanwhile[i].push_back(rows.String(row, 1));
+        }
+    }
+    for (auto& [i, read] : read_meanwhile) {
+        const auto& reply = replies[i].reply;
+        EnqueueRequest(conn,
+                       {next_event_of[i], Action::kDecrement, reply.author_id, reply.recipient_id, std::move(read)},
+                       replies[i].request_id);
+    }
+    return effects;
+}
+
+ReplyEffect MessageStore::ApplyOtherReply(sn::pg::Connection& conn, const sn::saga::CountReply& reply) {
     using sn::saga::Verdict;
     ReplyEffect effect;
     const auto& ids = reply.message_ids;
@@ -170,22 +215,7 @@ ReplyEffect MessageStore::ApplyReply(sn::pg::Connection& conn, const sn::saga::C
             effect.latencies_seconds.insert(effect.latencies_seconds.end(), seconds.begin(), seconds.end());
         }
     };
-    if (reply.action == Action::kIncrement && reply.verdict == Verdict::kCounted) {
-        const auto event_id = sn::ids::NewUuid();
-        const auto rows = conn.Exec(kIncrementCounted, ids, reply.in_reply_to, event_id);
-        record(rows, 0);
-        // Read while it was being counted: now counted, it goes straight on to PENDING_READ.
-        std::vector<std::string> read;
-        for (int i = 0; i < rows.Rows(); ++i) {
-            if (rows.Bool(i, 2)) {
-                read.push_back(rows.String(i, 1));
-            }
-        }
-        if (!read.empty()) {
-            EnqueueRequest(conn, {event_id, Action::kDecrement, reply.author_id, reply.recipient_id, std::move(read)},
-                           request_id);
-        }
-    } else if (reply.action == Action::kIncrement) {
+    if (reply.action == Action::kIncrement) {
         // Not counted, so it must not stay unread: counters only rejects what it can never count.
         record(conn.Exec(kIncrementRejected, ids, reply.in_reply_to), -1);
         effect.compensated = effect.moved > 0;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ struct ReplyEffect {
     bool compensated = false;               // a rejected step was undone
 };
 
+/// A reply from counters with the request id its delivery carried.
+struct IncomingReply {
+    sn::saga::CountReply reply;
+    std::string request_id;
+};
+
 /// The messages table and the saga steps that move it. Every function runs inside the caller's
 /// transaction, and writes any event it implies into the outbox in that same transaction.
 class MessageStore {
@@ -46,10 +53,10 @@ class MessageStore {
     static std::vector<Message> Page(sn::pg::Connection& conn, const std::string& me, const std::string& peer,
                                      const std::optional<std::string>& before, int limit);
 
-    /// Moves the messages a reply names on, guarded by their expected state and event, so a
-    /// replayed or stale reply changes nothing.
-    static ReplyEffect ApplyReply(sn::pg::Connection& conn, const sn::saga::CountReply& reply,
-                                  const std::string& request_id);
+    /// Moves the messages the replies name on, guarded by their expected state and event, so a
+    /// replayed or stale reply changes nothing. The counted increments of all the replies go in
+    /// one statement. One effect per reply, in order.
+    static std::vector<ReplyEffect> ApplyReplies(sn::pg::Connection& conn, std::span<const IncomingReply> replies);
 
     /// Re-enqueues, with their original event ids, the events of sagas that have been PENDING
     /// longer than `timeout`. Returns how many events it re-enqueued.
@@ -58,6 +65,10 @@ class MessageStore {
     /// Number of messages in each PENDING_* state (served by a partial index, unlike a count of
     /// all states).
     static std::map<std::string, std::int64_t> InFlight(sn::pg::Connection& conn);
+
+   private:
+    /// A reply other than a counted increment (rarer: reads and refusals), alone.
+    static ReplyEffect ApplyOtherReply(sn::pg::Connection& conn, const sn::saga::CountReply& reply);
 };
 
 }  // namespace dialogs
