@@ -674,28 +674,31 @@ class Limits:
         if c not in self.http:
             b = self.bench
             cmd = [str(REPO / "bench/http_ceiling.sh"), "--concurrency", str(c), "--seconds", str(b.args.duration)]
-            res = run_json_command(b, "limit_http_c%d" % c, cmd, 3 * b.args.duration,
-                                   "limits: http ceiling c=%d (3 targets)" % c)
+            res, meter = measured(b, lambda: run_json_command(b, "limit_http_c%d" % c, cmd, 3 * b.args.duration,
+                                                              "limits: http ceiling c=%d (3 targets)" % c))
             self.http[c] = res
             for k, title in (("backend_healthz", "limit http backend /healthz"),
                              ("counters_direct", "limit http ping direct"),
                              ("gateway", "limit http ping via gateway")):
                 b.add(limit_row(title, c, res.get(k + "_rps"), res.get(k + "_p50_ms"), res.get(k + "_p99_ms"),
-                                note=res.get("error", "")))
+                                meter, None, res.get("loadgen_cpu_us", 0), res.get("error", "")))
         return self.http[c].get(key + "_rps")
 
     def amqp(self):
         """amqp_bench's result (publish/consume/both rates, latency)."""
         if self.amqp_result is None:
             b = self.bench
-            res = run_json_command(b, "limit_amqp", [AMQP_BENCH, "--seconds", str(b.args.duration)],
-                                   4 * b.args.duration, "limits: amqp_bench")
+            res, meter = measured(b, lambda: run_json_command(b, "limit_amqp", [AMQP_BENCH, "--seconds",
+                                                                                 str(b.args.duration)],
+                                                              4 * b.args.duration, "limits: amqp_bench"))
             self.amqp_result = res
-            err = res.get("error", "")
-            b.add(limit_row("limit amqp publish+confirm", None, res.get("publish_per_s"), note=err))
-            b.add(limit_row("limit amqp consume+ack", None, res.get("consume_per_s"), note=err))
+            err, gen = res.get("error", ""), res.get("loadgen_cpu_us", 0)
+            b.add(limit_row("limit amqp publish+confirm", None, res.get("publish_per_s"), None, None, meter, None,
+                            gen, err))
+            b.add(limit_row("limit amqp consume+ack", None, res.get("consume_per_s"), None, None, meter, None,
+                            gen, err))
             b.add(limit_row("limit amqp both at once", None, res.get("both_per_s"), res.get("latency_p50_ms"),
-                            res.get("latency_p99_ms"), note=err or "latency publish->consume"))
+                            res.get("latency_p99_ms"), meter, None, gen, err or "latency publish->consume"))
         return self.amqp_result
 
 
