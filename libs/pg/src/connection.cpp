@@ -82,6 +82,10 @@ void Connection::Fail(const PGresult* result, std::string_view sql) {
 }
 
 Result Connection::ExecParams(std::string_view sql, const std::vector<Param>& params) {
+    return Execute(sql, params, true);
+}
+
+Result Connection::Execute(std::string_view sql, const std::vector<Param>& params, bool prepare) {
     EnsureConnected();
     std::vector<const char*> values;
     values.reserve(params.size());
@@ -90,7 +94,7 @@ Result Connection::ExecParams(std::string_view sql, const std::vector<Param>& pa
     }
     const std::string key(sql);
     auto it = prepared_.find(key);
-    if (it == prepared_.end()) {
+    if (prepare && it == prepared_.end()) {
         const std::string name = "s" + std::to_string(prepared_.size());
         Result prepared(PQprepare(conn_.get(), name.c_str(), key.c_str(), static_cast<int>(params.size()), nullptr));
         if (PQresultStatus(prepared.Raw()) != PGRES_COMMAND_OK) {
@@ -98,8 +102,10 @@ Result Connection::ExecParams(std::string_view sql, const std::vector<Param>& pa
         }
         it = prepared_.emplace(key, name).first;
     }
-    PGresult* raw = PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(values.size()), values.data(),
-                                   nullptr, nullptr, 0);
+    const auto count = static_cast<int>(values.size());
+    PGresult* raw = prepare
+                        ? PQexecPrepared(conn_.get(), it->second.c_str(), count, values.data(), nullptr, nullptr, 0)
+                        : PQexecParams(conn_.get(), key.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
     Result result(raw);
     const auto status = PQresultStatus(raw);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {

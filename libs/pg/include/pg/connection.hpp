@@ -92,6 +92,14 @@ class Connection {
         return ExecParams(sql, std::vector<Param>{ToParam(std::forward<Args>(args))...});
     }
 
+    /// Like Exec, but planned for these very values on every call instead of prepared once: for
+    /// a query whose best plan depends on them (a name prefix "А" matches a fifth of the users,
+    /// "Иванов" a handful), where a prepared statement's generic plan is slow for some values.
+    template <typename... Args>
+    Result ExecPlannedPerCall(std::string_view sql, Args&&... args) {
+        return Execute(sql, std::vector<Param>{ToParam(std::forward<Args>(args))...}, false);
+    }
+
     /// Runs one or more statements without parameters or preparation (BEGIN, LISTEN, migrations).
     void Simple(std::string_view sql);
 
@@ -104,6 +112,7 @@ class Connection {
 
    private:
     friend class Transaction;
+    Result Execute(std::string_view sql, const std::vector<Param>& params, bool prepare);
     void EnsureConnected();
     [[noreturn]] void Fail(const PGresult* result, std::string_view sql);
 

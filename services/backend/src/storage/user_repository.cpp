@@ -13,12 +13,17 @@ constexpr std::string_view kSelectById =
     "SELECT id, first_name, second_name, birthdate::text, biography, city FROM users WHERE id = $1";
 constexpr std::string_view kExists = "SELECT 1 FROM users WHERE id = $1";
 // The upper bound U+10FFFF sorts after every character under text_pattern_ops (byte order), so
-// the two range conditions select exactly the names that start with the prefix, via the index.
+// the two range conditions select exactly the names that start with the prefix, via an index
+// (migration 003: one per leading column, both covering id). The ids come first, index-only;
+// the rows of the page after. Planned per call: the best index depends on the prefixes.
 constexpr std::string_view kSearch =
-    "SELECT id, first_name, second_name, birthdate::text, biography, city FROM users "
-    "WHERE first_name ~>=~ $1 AND first_name ~<~ ($1 || chr(1114111)) "
-    "AND second_name ~>=~ $2 AND second_name ~<~ ($2 || chr(1114111)) "
-    "ORDER BY id LIMIT $3";
+    "WITH hits AS ("
+    "    SELECT id FROM users "
+    "    WHERE first_name ~>=~ $1 AND first_name ~<~ ($1 || chr(1114111)) "
+    "      AND second_name ~>=~ $2 AND second_name ~<~ ($2 || chr(1114111)) "
+    "    ORDER BY id LIMIT $3) "
+    "SELECT u.id, u.first_name, u.second_name, u.birthdate::text, u.biography, u.city "
+    "FROM hits JOIN users u USING (id) ORDER BY u.id";
 constexpr std::string_view kSelectHash = "SELECT password_hash FROM users WHERE id = $1";
 
 std::vector<User> ToUsers(const sn::pg::Result& rows) {
@@ -72,8 +77,9 @@ boost::asio::awaitable<bool> UserRepository::Exists(const std::string& id) {
 
 boost::asio::awaitable<std::vector<User>> UserRepository::Search(const std::string& first_prefix,
                                                                  const std::string& second_prefix, int limit) {
-    co_return co_await db_.Run(
-        [&](sn::pg::Connection& conn) { return ToUsers(conn.Exec(kSearch, first_prefix, second_prefix, limit)); });
+    co_return co_await db_.Run([&](sn::pg::Connection& conn) {
+        return ToUsers(conn.ExecPlannedPerCall(kSearch, first_prefix, second_prefix, limit));
+    });
 }
 
 boost::asio::awaitable<std::optional<bool>> UserRepository::CheckPassword(const std::string& id,
