@@ -5,27 +5,33 @@
 #
 #   bench/pgbench_send.sh --clients C --seconds S
 #
-# The transaction, as services/dialogs/src/storage/messages.cpp (MessageStore::Send) and
-# libs/saga/src/outbox.cpp (Enqueue) run it, each statement prepared, 4 round trips:
-#   BEGIN
-#   INSERT INTO messages (id, author_id, recipient_id, text, event_id) ... RETURNING to_char(created_at ...)
-#   INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, request_id, payload) ...
-#       ON CONFLICT (event_id) DO NOTHING      (its AFTER INSERT trigger does pg_notify('outbox', ''))
-#   COMMIT
-# It runs against scratch copies of the two tables (CREATE TABLE ... (LIKE ... INCLUDING ALL): same
-# columns, defaults, checks and indexes) in the dialogs database, with the NOTIFY trigger mirrored on
-# a channel nobody listens to when the live outbox has one, so the running system is not disturbed:
-# the relay never sees these rows. The copies are dropped at the end, also on failure or Ctrl-C.
+# The send, as services/dialogs/src/storage/messages.cpp (MessageStore::Send) and libs/saga
+# (EnqueueWith, outbox.cpp) run it since f685bc3: ONE statement, no BEGIN/COMMIT around it (it
+# commits on its own), so one round trip:
+#   WITH outbox_row AS (INSERT INTO outbox (event_id, exchange, routing_key, correlation_id,
+#                       request_id, payload) SELECT * FROM unnest($1::uuid[], ... $6::text[])
+#                       ON CONFLICT (event_id) DO NOTHING)
+#   INSERT INTO messages (id, author_id, recipient_id, text, event_id) VALUES ($7, ..., $11)
+#   RETURNING to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+# (Until f903e4d the outbox also had an AFTER INSERT trigger doing pg_notify('outbox', '') at
+# commit; it is mirrored when the live outbox has a trigger, see SEND_NOTIFY.)
 #
-# Differences from the service, all small next to the inserts, their index updates and the commit:
-# ids are gen_random_uuid() (v4) where the service sends UUIDv7 parameters; the ids, routing key and
-# event payload are computed by the server (the first INSERT's RETURNING, read back with \gset)
-# where the service builds them itself; the scratch outbox only grows (the relay deletes from the
-# live one as it publishes).
+# It runs against scratch copies of the two tables (CREATE TABLE ... (LIKE ... INCLUDING ALL): same
+# columns, defaults, checks and indexes) in the dialogs database, so the running system is not
+# disturbed: the relay never sees these rows. The copies are dropped at the end, also on failure
+# or Ctrl-C.
+#
+# pgbench cannot make strings, so the statement differs in how its values arrive: the service
+# sends UUIDv7 ids and the event's routing key and JSON payload as parameters (the outbox columns
+# as one-element arrays); here a first CTE draws gen_random_uuid() (v4) ids and the server
+# concatenates the same routing key and payload, and both inserts select from it. The work that
+# costs (two heap rows, six index entries, the WAL and the commit) is the same. The scratch outbox
+# only grows, where the relays delete from the live one as they publish.
 #
 # Env: PG_HOST (127.0.0.1), PG_PORT (55432), PG_USER (postgres), PG_DB (dialogs), PGBENCH,
-#      SEND_NOTIFY=off to leave the NOTIFY trigger out (what the commit-time NOTIFY costs: every
-#      notifying commit takes one database-wide lock, so their commits do not overlap).
+#      SEND_NOTIFY: auto (default: a NOTIFY trigger on the scratch outbox when the live outbox has
+#      any trigger), on, off. With it every commit takes one cluster-wide lock, so commits stop
+#      overlapping: on/off shows what it costs.
 # Progress on stderr; the last stdout line is one JSON object:
 #   {"baseline":"pgbench_send","clients":C,"tps":..,"latency_ms":..,"latency_p50_ms":..,...}
 set -euo pipefail
@@ -70,9 +76,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The live outbox's NOTIFY trigger, mirrored only if it is there (its channel is what the relay hears).
-NOTIFY="$(psql_ -tAc "SELECT count(*) > 0 FROM pg_trigger WHERE tgrelid = 'outbox'::regclass AND NOT tgisinternal")"
-if [ "${SEND_NOTIFY:-}" = off ]; then NOTIFY=f; fi
+# A NOTIFY trigger like the one the live outbox had, on a channel nobody listens to.
+case "${SEND_NOTIFY:-auto}" in
+    auto) NOTIFY="$(psql_ -tAc "SELECT count(*) > 0 FROM pg_trigger WHERE tgrelid = 'outbox'::regclass AND NOT tgisinternal")" ;;
+    on) NOTIFY=t ;;
+    off) NOTIFY=f ;;
+    *) echo "pgbench_send: SEND_NOTIFY is auto, on or off" >&2; exit 2 ;;
+esac
 psql_ <<SQL
 CREATE TABLE $MESSAGES (LIKE messages INCLUDING ALL);
 CREATE TABLE $OUTBOX (LIKE outbox INCLUDING ALL);
@@ -90,26 +100,28 @@ END \$\$;
 CREATE TRIGGER ${TAG}_notify AFTER INSERT ON $OUTBOX FOR EACH STATEMENT EXECUTE FUNCTION ${TAG}_notify();
 SQL
 else
-    say "note: no NOTIFY trigger on the scratch outbox (SEND_NOTIFY=${SEND_NOTIFY:-}, or the live outbox has none)"
+    say "no NOTIFY trigger on the scratch outbox (SEND_NOTIFY=${SEND_NOTIFY:-auto})"
 fi
 
 # The request id is 32 characters, as the gateway's generated X-Request-ID. The colons of the
 # service's to_char format are written \x3a: pgbench would take ":MI" for a variable, even in quotes.
 cat >"$WORK/send.sql" <<SQL
 \set n random(1, 2000000000)
-BEGIN;
+WITH ids AS (
+    SELECT gen_random_uuid() AS message_id, gen_random_uuid() AS event_id,
+           gen_random_uuid() AS author_id, gen_random_uuid() AS recipient_id
+), outbox_row AS (
+    INSERT INTO $OUTBOX (event_id, exchange, routing_key, correlation_id, request_id, payload)
+    SELECT event_id, 'unreadMessages', author_id || '.' || recipient_id, message_id::text,
+           'pgbenchsend0123456789abcdef01234',
+           '{"event_id":"' || event_id || '","action":"increment","author_id":"' || author_id ||
+           '","recipient_id":"' || recipient_id || '","message_ids":["' || message_id || '"]}'
+    FROM ids
+    ON CONFLICT (event_id) DO NOTHING
+)
 INSERT INTO $MESSAGES (id, author_id, recipient_id, text, event_id)
-    VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'pgbench_send message ' || :n, gen_random_uuid())
-    RETURNING to_char(created_at AT TIME ZONE 'UTC', E'YYYY-MM-DD"T"HH24\x3aMI\x3aSS.US"Z"') AS created_at,
-              id AS message_id, event_id,
-              author_id || '.' || recipient_id AS routing_key,
-              '{"event_id":"' || event_id || '","action":"increment","author_id":"' || author_id ||
-              '","recipient_id":"' || recipient_id || '","message_ids":["' || id || '"]}' AS payload
-\gset
-INSERT INTO $OUTBOX (event_id, exchange, routing_key, correlation_id, request_id, payload)
-    VALUES (:event_id, 'unreadMessages', :routing_key, :message_id, 'pgbenchsend0123456789abcdef01234', :payload)
-    ON CONFLICT (event_id) DO NOTHING;
-COMMIT;
+SELECT message_id, author_id, recipient_id, 'pgbench_send message ' || :n, event_id FROM ids
+RETURNING to_char(created_at AT TIME ZONE 'UTC', E'YYYY-MM-DD"T"HH24\x3aMI\x3aSS.US"Z"');
 SQL
 
 say "pgbench -c $CLIENTS -j $THREADS -T $SECONDS_ on $PG_HOST:$PG_PORT/$PG_DB (tables $MESSAGES, $OUTBOX; notify=$NOTIFY)"
