@@ -5,13 +5,12 @@
 #
 #   bench/pgbench_send.sh --clients C --seconds S
 #
-# The transaction, as services/dialogs/src/storage/messages.cpp (MessageStore::Send) and
-# libs/saga/src/outbox.cpp (Enqueue) run it, each statement prepared, 4 round trips:
-#   BEGIN
+# The statement, as services/dialogs/src/storage/messages.cpp (MessageStore::Send) and
+# libs/saga/src/outbox.cpp (EnqueueWith) run it: ONE prepared statement, atomic on its own, one
+# round trip:
+#   WITH outbox_row AS (INSERT INTO outbox (event_id, exchange, routing_key, correlation_id,
+#                       request_id, payload) ... ON CONFLICT (event_id) DO NOTHING)
 #   INSERT INTO messages (id, author_id, recipient_id, text, event_id) ... RETURNING to_char(created_at ...)
-#   INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, request_id, payload) ...
-#       ON CONFLICT (event_id) DO NOTHING      (its AFTER INSERT trigger does pg_notify('outbox', ''))
-#   COMMIT
 # It runs against scratch copies of the two tables (CREATE TABLE ... (LIKE ... INCLUDING ALL): same
 # columns, defaults, checks and indexes) in the dialogs database, with the NOTIFY trigger mirrored on
 # a channel nobody listens to when the live outbox has one, so the running system is not disturbed:
@@ -19,8 +18,8 @@
 #
 # Differences from the service, all small next to the inserts, their index updates and the commit:
 # ids are gen_random_uuid() (v4) where the service sends UUIDv7 parameters; the ids, routing key and
-# event payload are computed by the server (the first INSERT's RETURNING, read back with \gset)
-# where the service builds them itself; the scratch outbox only grows (the relay deletes from the
+# event payload are computed by the server where the service builds them itself (and binds the
+# outbox columns as one-element arrays); the scratch outbox only grows (the relay deletes from the
 # live one as it publishes).
 #
 # Env: PG_HOST (127.0.0.1), PG_PORT (55432), PG_USER (postgres), PG_DB (dialogs), PGBENCH,
@@ -97,19 +96,19 @@ fi
 # service's to_char format are written \x3a: pgbench would take ":MI" for a variable, even in quotes.
 cat >"$WORK/send.sql" <<SQL
 \set n random(1, 2000000000)
-BEGIN;
+WITH ids AS (
+    SELECT gen_random_uuid() AS id, gen_random_uuid() AS author, gen_random_uuid() AS recipient,
+           gen_random_uuid() AS event),
+outbox_row AS (
+    INSERT INTO $OUTBOX (event_id, exchange, routing_key, correlation_id, request_id, payload)
+    SELECT event, 'unreadMessages', author || '.' || recipient, id::text, 'pgbenchsend0123456789abcdef01234',
+           '{"event_id":"' || event || '","action":"increment","author_id":"' || author ||
+           '","recipient_id":"' || recipient || '","message_ids":["' || id || '"]}'
+    FROM ids
+    ON CONFLICT (event_id) DO NOTHING)
 INSERT INTO $MESSAGES (id, author_id, recipient_id, text, event_id)
-    VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'pgbench_send message ' || :n, gen_random_uuid())
-    RETURNING to_char(created_at AT TIME ZONE 'UTC', E'YYYY-MM-DD"T"HH24\x3aMI\x3aSS.US"Z"') AS created_at,
-              id AS message_id, event_id,
-              author_id || '.' || recipient_id AS routing_key,
-              '{"event_id":"' || event_id || '","action":"increment","author_id":"' || author_id ||
-              '","recipient_id":"' || recipient_id || '","message_ids":["' || id || '"]}' AS payload
-\gset
-INSERT INTO $OUTBOX (event_id, exchange, routing_key, correlation_id, request_id, payload)
-    VALUES (:event_id, 'unreadMessages', :routing_key, :message_id, 'pgbenchsend0123456789abcdef01234', :payload)
-    ON CONFLICT (event_id) DO NOTHING;
-COMMIT;
+    SELECT id, author, recipient, 'pgbench_send message ' || :n, event FROM ids
+    RETURNING to_char(created_at AT TIME ZONE 'UTC', E'YYYY-MM-DD"T"HH24\x3aMI\x3aSS.US"Z"');
 SQL
 
 say "pgbench -c $CLIENTS -j $THREADS -T $SECONDS_ on $PG_HOST:$PG_PORT/$PG_DB (tables $MESSAGES, $OUTBOX; notify=$NOTIFY)"
