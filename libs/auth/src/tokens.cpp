@@ -4,10 +4,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
+#include <semaphore>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "common/ids.hpp"
@@ -18,6 +21,22 @@ namespace {
 constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 constexpr unsigned long long kOpsLimit = 2;
 constexpr std::size_t kMemLimit = 19 * 1024 * 1024;
+
+/// Each hash holds kMemLimit while it runs and is pure CPU: more at once than there are cores
+/// only adds memory (eight registrations at once took the backend to 150 MiB), so they queue.
+class HashSlot {
+   public:
+    HashSlot() { Slots().acquire(); }
+    ~HashSlot() { Slots().release(); }
+    HashSlot(const HashSlot&) = delete;
+    HashSlot& operator=(const HashSlot&) = delete;
+
+   private:
+    static std::counting_semaphore<>& Slots() {
+        static std::counting_semaphore<> slots(std::max<std::ptrdiff_t>(1, std::thread::hardware_concurrency()));
+        return slots;
+    }
+};
 
 void EnsureSodium() {
     if (sodium_init() < 0) {
@@ -162,6 +181,7 @@ std::optional<TokenVerifier::Claims> TokenVerifier::CheckSignature(std::string_v
 std::string HashPassword(std::string_view password) {
     EnsureSodium();
     std::array<char, crypto_pwhash_STRBYTES> out{};
+    const HashSlot slot;
     if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), kOpsLimit, kMemLimit,
                               crypto_pwhash_ALG_ARGON2ID13) != 0) {
         throw std::runtime_error("password hashing ran out of memory");
@@ -171,6 +191,7 @@ std::string HashPassword(std::string_view password) {
 
 bool VerifyPassword(const std::string& hash, std::string_view password) {
     EnsureSodium();
+    const HashSlot slot;
     return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 

@@ -62,14 +62,15 @@ constexpr std::string_view kDecrementRejected =
 
 // Whole events only: a decrement event's messages are re-sent together, never split. The oldest
 // stuck rows come from the partial index on state_changed_at (ORDER BY makes the planner use it
-// rather than walk every event id).
+// rather than walk every event id); rows a reply is moving right now are skipped, not waited for
+// (waiting deadlocked with the reply consumer, which locks in another order).
 constexpr std::string_view kSweep =
     "WITH stuck AS ("
     "    SELECT DISTINCT event_id FROM ("
     "        SELECT event_id FROM messages "
     "        WHERE state IN ('PENDING_UNREAD', 'PENDING_READ') "
     "          AND state_changed_at < now() - $1 * interval '1 millisecond' "
-    "        ORDER BY state_changed_at LIMIT 5000) oldest "
+    "        ORDER BY state_changed_at LIMIT 5000 FOR UPDATE SKIP LOCKED) oldest "
     "    LIMIT 500) "
     "UPDATE messages m SET state_changed_at = now() FROM stuck "
     "WHERE m.event_id = stuck.event_id AND m.state IN ('PENDING_UNREAD', 'PENDING_READ') "
@@ -165,7 +166,9 @@ std::vector<ReplyEffect> MessageStore::ApplyReplies(sn::pg::Connection& conn, st
     using sn::saga::Verdict;
     std::vector<ReplyEffect> effects(replies.size());
     // Counted increments (nearly every reply: one per message sent) in one statement.
-    std::vector<std::string> ids, expected, next;
+    // (message, expected event, next event), by message id: rows are locked in one order by
+    // every copy of dialogs.
+    std::map<std::string, std::pair<std::string, std::string>> moves;
     std::vector<std::string> next_event_of(replies.size());
     std::map<std::string, std::size_t> by_next_event;
     for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -174,16 +177,20 @@ std::vector<ReplyEffect> MessageStore::ApplyReplies(sn::pg::Connection& conn, st
             const auto& next_event = next_event_of[i] = sn::ids::NewUuid();
             by_next_event.emplace(next_event, i);
             for (const auto& id : reply.message_ids) {
-                ids.push_back(id);
-                expected.push_back(reply.in_reply_to);
-                next.push_back(next_event);
+                moves.emplace(id, std::pair(reply.in_reply_to, next_event));
             }
         } else {
             effects[i] = ApplyOtherReply(conn, reply);
         }
     }
-    if (ids.empty()) {
+    if (moves.empty()) {
         return effects;
+    }
+    std::vector<std::string> ids, expected, next;
+    for (const auto& [id, events] : moves) {
+        ids.push_back(id);
+        expected.push_back(events.first);
+        next.push_back(events.second);
     }
     const auto rows = conn.Exec(kIncrementsCounted, ids, expected, next);
     std::map<std::size_t, std::vector<std::string>> read_meanwhile;  // reply -> its messages to decrement
