@@ -537,14 +537,7 @@ def run_wrk(bench, name, lua, concurrency, seconds, env=None, label=None, extra=
     path = bench.work / (name + ".wrk")
     with open(path, "w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=wenv)
-    try:
-        with ticking(bench, label or name, seconds, extra):
-            _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            proc.wait()
+    _, usage = wait_ticking(bench, proc, label or name, seconds, extra)
     text = path.read_text()
     line = next((l for l in text.splitlines() if l.startswith("BENCH_JSON ")), None)
     if proc.returncode != 0 or line is None:
@@ -554,6 +547,23 @@ def run_wrk(bench, name, lua, concurrency, seconds, env=None, label=None, extra=
     return result
 
 
+def wait_ticking(bench, proc, label, seconds, extra=None):
+    """Wait for proc with the progress line ticking; (its stdout if piped, else None; its rusage).
+    Terminated if the wait is interrupted."""
+    stdout = None
+    try:
+        with ticking(bench, label, seconds, extra):
+            if proc.stdout is not None:
+                stdout = proc.stdout.read()
+            _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            proc.wait()
+    return stdout, usage
+
+
 def run_json_command(bench, name, cmd, seconds=None, label=None):
     """Run a baseline/benchmark command (stderr to NAME.log); its last stdout line as JSON plus
     loadgen_cpu_us (its CPU and its children's). {"error": ...} when it failed or is missing."""
@@ -561,15 +571,7 @@ def run_json_command(bench, name, cmd, seconds=None, label=None):
         return {"error": "missing: %s" % cmd[0]}
     with open(bench.work / (name + ".log"), "w") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True)
-        try:
-            with ticking(bench, label or name, seconds):
-                stdout = proc.stdout.read()
-                _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-        finally:
-            if proc.returncode is None:
-                proc.terminate()
-                proc.wait()
+        stdout, usage = wait_ticking(bench, proc, label or name, seconds)
     (bench.work / (name + ".out")).write_text(stdout)
     lines = [l for l in stdout.splitlines() if l.strip()]
     try:

@@ -18,6 +18,16 @@ constexpr std::string_view kRecord = "UPDATE inbox SET outcome = $2 WHERE event_
 
 }  // namespace
 
+namespace detail {
+
+void LogMalformed(const amqp::Delivery& delivery) {
+    log::Warn("malformed event dead-lettered", {{"routing_key", delivery.routing_key},
+                                                {"message_id", delivery.message_id},
+                                                {"request_id", delivery.request_id}});
+}
+
+}  // namespace detail
+
 namespace inbox {
 
 std::unordered_map<std::string, std::string> Claim(pg::Connection& conn, const std::vector<std::string>& event_ids,

@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -20,6 +21,36 @@ namespace sn::saga {
 /// than per event) and says what to do with each delivery, in order: kAck once applied (or found
 /// to be a duplicate), kReject for poison (dead-lettered).
 using BatchHandler = std::function<std::vector<amqp::Outcome>(pg::Connection&, std::span<const amqp::Delivery>)>;
+
+/// An event parsed from a delivery, and the delivery it came in (for its ids).
+template <typename Event>
+struct Received {
+    Event event;
+    const amqp::Delivery* delivery = nullptr;
+};
+
+namespace detail {
+void LogMalformed(const amqp::Delivery& delivery);
+}  // namespace detail
+
+/// Parses every delivery of a batch with `parse`. One it cannot parse is poison: its outcome
+/// becomes kReject (dead-lettered) and it is logged. Returns the others, in order.
+template <typename Event>
+std::vector<Received<Event>> ParseBatch(std::span<const amqp::Delivery> batch,
+                                        std::optional<Event> (*parse)(std::string_view),
+                                        std::vector<amqp::Outcome>& outcomes) {
+    std::vector<Received<Event>> parsed;
+    parsed.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (auto event = parse(batch[i].body)) {
+            parsed.push_back({std::move(*event), &batch[i]});
+        } else {
+            detail::LogMalformed(batch[i]);
+            outcomes.at(i) = amqp::Outcome::kReject;
+        }
+    }
+    return parsed;
+}
 
 /// A queue consumer that applies each batch of deliveries in ONE database transaction and acks
 /// only after it committed. Deliveries reach the handler sorted by routing key, so that copies of

@@ -27,13 +27,14 @@ constexpr std::string_view kBelowZero = "the counter would go below zero";
 
 }  // namespace
 
-std::size_t CounterStore::Apply(sn::pg::Connection& conn, std::span<const CountRequestDelivery> batch) {
+std::size_t CounterStore::Apply(sn::pg::Connection& conn,
+                                std::span<const sn::saga::Received<sn::saga::CountRequest>> batch) {
     const auto counted = sn::saga::ToString(Verdict::kCounted);
     const auto rejected = sn::saga::ToString(Verdict::kRejected);
     std::vector<std::string> event_ids;
     event_ids.reserve(batch.size());
     for (const auto& item : batch) {
-        event_ids.push_back(item.request.event_id);
+        event_ids.push_back(item.event.event_id);
     }
     // Every event's verdict: recorded earlier for the seen ones, decided here for the new ones.
     auto verdicts = sn::saga::inbox::Claim(conn, event_ids, counted);
@@ -41,7 +42,7 @@ std::size_t CounterStore::Apply(sn::pg::Connection& conn, std::span<const CountR
     std::map<std::pair<std::string, std::string>, std::int64_t> increments;
     std::vector<const sn::saga::CountRequest*> decrements;
     for (const auto& item : batch) {
-        const auto& request = item.request;
+        const auto& request = item.event;
         if (!verdicts.emplace(request.event_id, counted).second) {
             ++duplicates;  // seen in an earlier batch, or earlier in this one
             continue;
@@ -71,7 +72,7 @@ std::size_t CounterStore::Apply(sn::pg::Connection& conn, std::span<const CountR
     }
     std::vector<sn::saga::OutboxEvent> replies;
     replies.reserve(batch.size());
-    for (const auto& [request, correlation_id, request_id] : batch) {
+    for (const auto& [request, delivery] : batch) {
         const auto verdict = verdicts.at(request.event_id) == rejected ? Verdict::kRejected : Verdict::kCounted;
         const sn::saga::CountReply reply{
             sn::ids::NewUuid(),  request.event_id,
@@ -79,8 +80,8 @@ std::size_t CounterStore::Apply(sn::pg::Connection& conn, std::span<const CountR
             request.author_id,   request.recipient_id,
             request.message_ids, verdict == Verdict::kRejected ? std::string(kBelowZero) : std::string()};
         replies.push_back({reply.event_id, std::string(sn::saga::kUnreadMessagesCounted),
-                           sn::saga::RoutingKey(request.author_id, request.recipient_id), correlation_id, request_id,
-                           sn::saga::ToJson(reply)});
+                           sn::saga::RoutingKey(request.author_id, request.recipient_id), delivery->correlation_id,
+                           delivery->request_id, sn::saga::ToJson(reply)});
     }
     sn::saga::EnqueueAll(conn, replies);
     return duplicates;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "pg/connection.hpp"
+#include "saga/consumer.hpp"
 #include "saga/events.hpp"
 
 namespace counters {
@@ -13,13 +14,6 @@ namespace counters {
 struct PeerCount {
     std::string user_id;
     std::int64_t count = 0;
-};
-
-/// A count request with what its delivery carried for the reply.
-struct CountRequestDelivery {
-    sn::saga::CountRequest request;
-    std::string correlation_id;
-    std::string request_id;
 };
 
 /// The unread_messages table: applying saga events to it, and reading it.
@@ -31,7 +25,8 @@ class CounterStore {
     /// again, so a saga re-published by the sweeper still finishes. Increments are summed per pair
     /// first; decrements are applied one by one, in order, since each may be refused (a counter
     /// never goes below zero). Returns how many were duplicates.
-    static std::size_t Apply(sn::pg::Connection& conn, std::span<const CountRequestDelivery> batch);
+    static std::size_t Apply(sn::pg::Connection& conn,
+                             std::span<const sn::saga::Received<sn::saga::CountRequest>> batch);
 
     /// Unread counts of the recipient, per author with a non-zero count.
     static std::vector<PeerCount> ForRecipient(sn::pg::Connection& conn, const std::string& recipient);

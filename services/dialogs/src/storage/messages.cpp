@@ -162,7 +162,8 @@ std::vector<Message> MessageStore::Page(sn::pg::Connection& conn, const std::str
     return page;
 }
 
-std::vector<ReplyEffect> MessageStore::ApplyReplies(sn::pg::Connection& conn, std::span<const IncomingReply> replies) {
+std::vector<ReplyEffect> MessageStore::ApplyReplies(sn::pg::Connection& conn,
+                                                    std::span<const sn::saga::Received<sn::saga::CountReply>> replies) {
     using sn::saga::Verdict;
     std::vector<ReplyEffect> effects(replies.size());
     // Counted increments (nearly every reply: one per message sent) in one statement.
@@ -172,7 +173,7 @@ std::vector<ReplyEffect> MessageStore::ApplyReplies(sn::pg::Connection& conn, st
     std::vector<std::string> next_event_of(replies.size());
     std::map<std::string, std::size_t> by_next_event;
     for (std::size_t i = 0; i < replies.size(); ++i) {
-        const auto& reply = replies[i].reply;
+        const auto& reply = replies[i].event;
         if (reply.action == Action::kIncrement && reply.verdict == Verdict::kCounted) {
             const auto& next_event = next_event_of[i] = sn::ids::NewUuid();
             by_next_event.emplace(next_event, i);
@@ -203,10 +204,10 @@ std::vector<ReplyEffect> MessageStore::ApplyReplies(sn::pg::Connection& conn, st
         }
     }
     for (auto& [i, read] : read_meanwhile) {
-        const auto& reply = replies[i].reply;
+        const auto& reply = replies[i].event;
         EnqueueRequest(conn,
                        {next_event_of[i], Action::kDecrement, reply.author_id, reply.recipient_id, std::move(read)},
-                       replies[i].request_id);
+                       replies[i].delivery->request_id);
     }
     return effects;
 }

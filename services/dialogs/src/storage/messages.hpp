@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pg/connection.hpp"
+#include "saga/consumer.hpp"
 #include "saga/events.hpp"
 
 namespace dialogs {
@@ -26,12 +27,6 @@ struct ReplyEffect {
     int moved = 0;                          // messages whose state changed
     std::vector<double> latencies_seconds;  // per message: send -> UNREAD or read -> READ
     bool compensated = false;               // a rejected step was undone
-};
-
-/// A reply from counters with the request id its delivery carried.
-struct IncomingReply {
-    sn::saga::CountReply reply;
-    std::string request_id;
 };
 
 /// The messages table and the saga steps that move it. Every function runs inside the caller's
@@ -56,7 +51,8 @@ class MessageStore {
     /// Moves the messages the replies name on, guarded by their expected state and event, so a
     /// replayed or stale reply changes nothing. The counted increments of all the replies go in
     /// one statement. One effect per reply, in order.
-    static std::vector<ReplyEffect> ApplyReplies(sn::pg::Connection& conn, std::span<const IncomingReply> replies);
+    static std::vector<ReplyEffect> ApplyReplies(sn::pg::Connection& conn,
+                                                 std::span<const sn::saga::Received<sn::saga::CountReply>> replies);
 
     /// Re-enqueues, with their original event ids, the events of sagas that have been PENDING
     /// longer than `timeout`. Returns how many events it re-enqueued.

@@ -11,21 +11,10 @@ sn::saga::BatchHandler MakeReplyHandler(sn::metrics::Registry& metrics) {
     auto& compensated = metrics.GetCounter("saga_compensations_total", "Rejected steps undone.");
     return [&](sn::pg::Connection& conn, std::span<const sn::amqp::Delivery> batch) {
         std::vector<sn::amqp::Outcome> outcomes(batch.size(), sn::amqp::Outcome::kAck);
-        std::vector<IncomingReply> replies;
-        replies.reserve(batch.size());
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            auto reply = sn::saga::ParseCountReply(batch[i].body);
-            if (!reply) {
-                sn::log::Warn("malformed reply dead-lettered",
-                              {{"message_id", batch[i].message_id}, {"request_id", batch[i].request_id}});
-                outcomes[i] = sn::amqp::Outcome::kReject;
-                continue;
-            }
-            replies.push_back({std::move(*reply), batch[i].request_id});
-        }
+        const auto replies = sn::saga::ParseBatch(batch, &sn::saga::ParseCountReply, outcomes);
         const auto effects = MessageStore::ApplyReplies(conn, replies);
         for (std::size_t i = 0; i < replies.size(); ++i) {
-            const auto& reply = replies[i].reply;
+            const auto& reply = replies[i].event;
             const auto& effect = effects[i];
             auto& histogram = reply.action == sn::saga::Action::kIncrement ? unread_latency : read_latency;
             for (const double seconds : effect.latencies_seconds) {
@@ -33,10 +22,11 @@ sn::saga::BatchHandler MakeReplyHandler(sn::metrics::Registry& metrics) {
             }
             if (effect.compensated) {
                 compensated.Add();
-                sn::log::Warn("saga step rejected by counters; compensated", {{"event_id", reply.in_reply_to},
-                                                                              {"reason", reply.reason},
-                                                                              {"request_id", replies[i].request_id},
-                                                                              {"messages", effect.moved}});
+                sn::log::Warn("saga step rejected by counters; compensated",
+                              {{"event_id", reply.in_reply_to},
+                               {"reason", reply.reason},
+                               {"request_id", replies[i].delivery->request_id},
+                               {"messages", effect.moved}});
             }
         }
         return outcomes;
