@@ -52,12 +52,20 @@ void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, bool mark_as_re
                    if (auto cursor = ctx.Query("before")) {
                        before = input::Uuid(*cursor, "before");
                    }
-                   const auto page = co_await db.Transact([&](sn::pg::Connection& conn) {
-                       if (mark_as_read_on_listing) {
-                           (void)MessageStore::MarkRead(conn, ctx.user_id, peer, ctx.request_id);
-                       }
+                   const auto read_page = [&](sn::pg::Connection& conn) {
                        return MessageStore::Page(conn, ctx.user_id, peer, before, limit);
-                   });
+                   };
+                   // Marking writes, so page and marks share a transaction; a plain read is one
+                   // statement, without BEGIN and COMMIT round trips.
+                   std::vector<Message> page;
+                   if (mark_as_read_on_listing) {
+                       page = co_await db.Transact([&](sn::pg::Connection& conn) {
+                           (void)MessageStore::MarkRead(conn, ctx.user_id, peer, ctx.request_id);
+                           return read_page(conn);
+                       });
+                   } else {
+                       page = co_await db.Run(read_page);
+                   }
                    boost::json::array items;
                    items.reserve(page.size());
                    for (const auto& message : page) {
