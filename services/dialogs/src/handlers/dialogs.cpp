@@ -1,6 +1,7 @@
 #include "handlers/dialogs.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 
 #include "http/input.hpp"
 
@@ -29,9 +30,14 @@ std::string Peer(const Context& ctx) {
 
 }  // namespace
 
-boost::json::object ToJson(const Message& message) {
-    return {{"id", message.id},     {"from", message.author_id}, {"to", message.recipient_id},
-            {"text", message.text}, {"state", message.state},    {"created_at", message.created_at}};
+boost::json::object ToJson(const Message& message, boost::json::storage_ptr storage) {
+    return boost::json::object({{"id", message.id},
+                                {"from", message.author_id},
+                                {"to", message.recipient_id},
+                                {"text", message.text},
+                                {"state", message.state},
+                                {"created_at", message.created_at}},
+                               std::move(storage));
 }
 
 void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, bool mark_as_read_on_listing) {
@@ -66,12 +72,15 @@ void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, bool mark_as_re
                    } else {
                        page = co_await db.Run(read_page);
                    }
-                   boost::json::array items;
+                   // Six strings a message: one arena for the page instead of a malloc and a free
+                   // for each (they were an eighth of the machine's CPU while listing).
+                   boost::json::monotonic_resource arena(64 * 1024);
+                   boost::json::array items(&arena);
                    items.reserve(page.size());
                    for (const auto& message : page) {
-                       items.push_back(ToJson(message));
+                       items.push_back(ToJson(message, &arena));
                    }
-                   co_return JsonResponse(Status::ok, items);
+                   co_return JsonResponse(Status::ok, boost::json::value(std::move(items)));
                });
 
     router.Add(Verb::post, "/dialog/{user_id}/read", Access::kAuthenticated, [&db](Context& ctx) -> Awaitable {
