@@ -3,6 +3,8 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
 #include <stdexcept>
@@ -44,6 +46,20 @@ struct Context {
 
 /// A JSON response with the given status.
 [[nodiscard]] Response JsonResponse(Status status, const boost::json::value& body);
+
+/// A JSON array response of `items`, each made by `to_json(item, storage)`, all in one arena: a
+/// page of results is hundreds of small strings, whose mallocs and frees took an eighth of the
+/// machine while listing 100 messages.
+template <typename Items, typename MakeJson>
+[[nodiscard]] Response JsonArrayResponse(Status status, const Items& items, MakeJson to_json) {
+    boost::json::monotonic_resource arena(64 * 1024);
+    boost::json::array array(&arena);
+    array.reserve(items.size());
+    for (const auto& item : items) {
+        array.push_back(to_json(item, &arena));
+    }
+    return JsonResponse(status, boost::json::value(std::move(array)));
+}
 /// The contract's error body `{message, request_id, code}`, code = the HTTP status.
 [[nodiscard]] Response ErrorResponse(Status status, std::string_view message, std::string_view request_id);
 

@@ -57,11 +57,12 @@ PostEdit ParsePostEdit(std::string_view body) {
     return edit;
 }
 
-boost::json::object ToJson(const Post& post) {
-    return {{"id", post.id},
-            {"text", post.text},
-            {"author_user_id", post.author_id},
-            {"created_at", IsoTime(post.created_us)}};
+boost::json::object ToJson(const Post& post, boost::json::storage_ptr storage) {
+    return boost::json::object({{"id", post.id},
+                                {"text", post.text},
+                                {"author_user_id", post.author_id},
+                                {"created_at", IsoTime(post.created_us)}},
+                               std::move(storage));
 }
 
 void AddPostRoutes(sn::http::Router& router, sn::pg::Pool& db, feed::FeedService& feed) {
@@ -114,12 +115,7 @@ void AddPostRoutes(sn::http::Router& router, sn::pg::Pool& db, feed::FeedService
         const auto offset = input::QueryInt(ctx, "offset", 0, 0, 1000);
         const auto limit = input::QueryInt(ctx, "limit", 10, 1, 1000);
         const auto page = co_await feed.Read(ctx.user_id, offset, limit);
-        boost::json::array items;
-        items.reserve(page.size());
-        for (const auto& post : page) {
-            items.push_back(ToJson(post));
-        }
-        co_return JsonResponse(Status::ok, items);
+        co_return sn::http::JsonArrayResponse(Status::ok, page, ToJson);
     });
 }
 

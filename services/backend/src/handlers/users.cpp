@@ -28,13 +28,14 @@ NewUser ParseNewUser(std::string_view body) {
     return user;
 }
 
-boost::json::object ToJson(const User& user) {
-    return {{"id", user.id},
-            {"first_name", user.first_name},
-            {"second_name", user.second_name},
-            {"birthdate", user.birthdate},
-            {"biography", user.biography},
-            {"city", user.city}};
+boost::json::object ToJson(const User& user, boost::json::storage_ptr storage) {
+    return boost::json::object({{"id", user.id},
+                                {"first_name", user.first_name},
+                                {"second_name", user.second_name},
+                                {"birthdate", user.birthdate},
+                                {"biography", user.biography},
+                                {"city", user.city}},
+                               std::move(storage));
 }
 
 void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::auth::TokenSigner& signer) {
@@ -72,12 +73,7 @@ void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::au
         const auto last = input::QueryString(ctx, "last_name", 1, 100);
         const auto limit = static_cast<int>(input::QueryInt(ctx, "limit", 100, 1, 1000));
         const auto found = co_await users.Search(first, last, limit);
-        boost::json::array items;
-        items.reserve(found.size());
-        for (const auto& user : found) {
-            items.push_back(ToJson(user));
-        }
-        co_return JsonResponse(Status::ok, items);
+        co_return sn::http::JsonArrayResponse(Status::ok, found, ToJson);
     });
 
     router.Add(Verb::get, "/auth/whoami", Access::kAuthenticated, [](Context& ctx) -> Awaitable {

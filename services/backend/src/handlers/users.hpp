@@ -12,7 +12,7 @@ namespace backend {
 /// Parses and validates a /user/register body (throws HttpError 400 naming the bad field).
 [[nodiscard]] NewUser ParseNewUser(std::string_view body);
 /// The contract's User object; never the password hash.
-[[nodiscard]] boost::json::object ToJson(const User& user);
+[[nodiscard]] boost::json::object ToJson(const User& user, boost::json::storage_ptr storage = {});
 
 /// /user/register, /login, /user/get/{id}, /user/search and /auth/whoami.
 void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::auth::TokenSigner& signer);
