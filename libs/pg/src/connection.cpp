@@ -93,19 +93,22 @@ Result Connection::Execute(std::string_view sql, const std::vector<Param>& param
         values.push_back(p ? p->c_str() : nullptr);
     }
     const std::string key(sql);
-    auto it = prepared_.find(key);
-    if (prepare && it == prepared_.end()) {
-        const std::string name = "s" + std::to_string(prepared_.size());
-        Result prepared(PQprepare(conn_.get(), name.c_str(), key.c_str(), static_cast<int>(params.size()), nullptr));
-        if (PQresultStatus(prepared.Raw()) != PGRES_COMMAND_OK) {
-            Fail(prepared.Raw(), sql);
-        }
-        it = prepared_.emplace(key, name).first;
-    }
     const auto count = static_cast<int>(values.size());
-    PGresult* raw = prepare
-                        ? PQexecPrepared(conn_.get(), it->second.c_str(), count, values.data(), nullptr, nullptr, 0)
-                        : PQexecParams(conn_.get(), key.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
+    PGresult* raw = nullptr;
+    if (prepare) {
+        auto it = prepared_.find(key);
+        if (it == prepared_.end()) {
+            const std::string name = "s" + std::to_string(prepared_.size());
+            Result prepared(PQprepare(conn_.get(), name.c_str(), key.c_str(), count, nullptr));
+            if (PQresultStatus(prepared.Raw()) != PGRES_COMMAND_OK) {
+                Fail(prepared.Raw(), sql);
+            }
+            it = prepared_.emplace(key, name).first;
+        }
+        raw = PQexecPrepared(conn_.get(), it->second.c_str(), count, values.data(), nullptr, nullptr, 0);
+    } else {
+        raw = PQexecParams(conn_.get(), key.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
+    }
     Result result(raw);
     const auto status = PQresultStatus(raw);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
