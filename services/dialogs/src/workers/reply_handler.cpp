@@ -4,10 +4,21 @@
 #include "storage/messages.hpp"
 
 namespace dialogs {
+namespace {
+
+/// A saga that waits for a restarted service, a backlog or the sweeper takes tens of seconds.
+std::vector<double> SagaBuckets() {
+    auto bounds = sn::metrics::LatencyBuckets();
+    bounds.insert(bounds.end(), {30, 60, 120});
+    return bounds;
+}
+
+}  // namespace
 
 sn::saga::BatchHandler MakeReplyHandler(sn::metrics::Registry& metrics) {
-    auto& unread_latency = metrics.GetHistogram("saga_send_to_unread_seconds", "From send to UNREAD.");
-    auto& read_latency = metrics.GetHistogram("saga_read_to_read_seconds", "From read to READ.");
+    auto& unread_latency =
+        metrics.GetHistogram("saga_send_to_unread_seconds", "From send to UNREAD.", {}, SagaBuckets());
+    auto& read_latency = metrics.GetHistogram("saga_read_to_read_seconds", "From read to READ.", {}, SagaBuckets());
     auto& compensated = metrics.GetCounter("saga_compensations_total", "Rejected steps undone.");
     return [&](sn::pg::Connection& conn, std::span<const sn::amqp::Delivery> batch) {
         std::vector<sn::amqp::Outcome> outcomes(batch.size(), sn::amqp::Outcome::kAck);
