@@ -60,6 +60,7 @@ template <typename Items, typename MakeJson>
     }
     return JsonResponse(status, boost::json::value(std::move(array)));
 }
+
 /// The contract's error body `{message, request_id, code}`, code = the HTTP status.
 [[nodiscard]] Response ErrorResponse(Status status, std::string_view message, std::string_view request_id);
 

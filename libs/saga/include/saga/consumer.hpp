@@ -55,10 +55,11 @@ std::vector<Received<Event>> ParseBatch(std::span<const amqp::Delivery> batch,
 /// A queue consumer that applies each batch of deliveries in ONE database transaction and acks
 /// only after it committed. Deliveries reach the handler sorted by routing key, so that copies of
 /// a service lock rows in the same order. A batch is first applied as it is; if an event fails in
-/// SQL, the batch is rolled back and applied again one event at a time, each under a savepoint, so that event is
-/// dead-lettered alone instead of sinking the batch (savepoints on every event would double the round trips). While the
-/// database is unreachable the batch is held and retried (up to kHoldFor), since every requeue counts against the
-/// quorum queue's delivery limit; past that it is requeued.
+/// SQL, the batch is rolled back and applied again one event at a time, each under a savepoint,
+/// so that event is dead-lettered alone instead of sinking the batch (savepoints on every event
+/// would double the round trips). While the database is unreachable the batch is held and retried
+/// (up to kHoldFor), since every requeue counts against the quorum queue's delivery limit; past
+/// that it is requeued.
 class TransactionalConsumer {
    public:
     TransactionalConsumer(std::string dsn, amqp::ConnectionOptions broker, amqp::ConsumerOptions options,

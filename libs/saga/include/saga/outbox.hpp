@@ -61,9 +61,9 @@ struct RelayOptions {
 
 /// Publishes the outbox on its own thread: wakes when this process commits events (or polls),
 /// takes a batch of rows with FOR UPDATE SKIP LOCKED (so any number of relays can run), publishes
-/// them with publisher
-/// confirms, and deletes in the same transaction only the rows the broker confirmed. A crash
-/// anywhere leaves unconfirmed rows in place; consumers deduplicate what is published twice.
+/// them with publisher confirms, and deletes in the same transaction only the rows the broker
+/// confirmed. A crash anywhere leaves unconfirmed rows in place; consumers deduplicate what is
+/// published twice.
 class OutboxRelay {
    public:
     OutboxRelay(std::string dsn, amqp::ConnectionOptions broker, amqp::Topology topology, RelayOptions options,

@@ -10,6 +10,7 @@ namespace {
 
 using sn::saga::Action;
 using sn::saga::CountRequest;
+using sn::saga::Verdict;
 
 // With its increment event in one statement (saga::EnqueueWith): parameters from $7.
 constexpr std::string_view kInsert =
@@ -36,19 +37,18 @@ constexpr std::string_view kPage =
     "ORDER BY id DESC LIMIT $4";
 
 // Replies: each transition names the state and the event it expects, so a replay is a no-op.
-// Counted increments, all of a batch at once: (message, expected event, next event) triples. Each
-// message goes to UNREAD, or straight on to PENDING_READ under the next event if it was read
-// meanwhile. SET expressions all see the row as it was, so read_requested is the old value.
+// Counted increments, all of a batch at once: (message, expected event, next event, reply index)
+// rows. Each message goes to UNREAD, or straight on to PENDING_READ under the next event if it
+// was read meanwhile. SET expressions all see the row as it was, so read_requested is the old value.
 constexpr std::string_view kIncrementsCounted =
     "UPDATE messages m SET "
     "    state = CASE WHEN m.read_requested THEN 'PENDING_READ' ELSE 'UNREAD' END, "
     "    event_id = CASE WHEN m.read_requested THEN r.next_event ELSE m.event_id END, "
     "    read_at = CASE WHEN m.read_requested THEN now() ELSE m.read_at END, "
     "    read_requested = false, state_changed_at = now() "
-    "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS r(id, event_id, next_event) "
+    "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[]) AS r(id, event_id, next_event, reply) "
     "WHERE m.id = r.id AND m.event_id = r.event_id AND m.state = 'PENDING_UNREAD' "
-    "RETURNING extract(epoch FROM clock_timestamp() - m.created_at), m.id, m.state = 'PENDING_READ', "
-    "          r.next_event";
+    "RETURNING extract(epoch FROM clock_timestamp() - m.created_at), m.id, m.state = 'PENDING_READ', r.reply";
 constexpr std::string_view kIncrementRejected =
     "UPDATE messages SET state = 'READ', state_changed_at = now() "
     "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' RETURNING 0";
@@ -95,10 +95,6 @@ sn::saga::OutboxEvent ToOutbox(CountRequest request, const std::string& request_
             sn::saga::ToJson(request)};
 }
 
-void EnqueueRequest(sn::pg::Connection& conn, CountRequest request, const std::string& request_id) {
-    sn::saga::Enqueue(conn, ToOutbox(std::move(request), request_id));
-}
-
 std::vector<std::string> Column(const sn::pg::Result& rows, int col) {
     std::vector<std::string> out;
     out.reserve(static_cast<std::size_t>(rows.Rows()));
@@ -140,7 +136,7 @@ int MessageStore::MarkRead(sn::pg::Connection& conn, const std::string& reader, 
         }
         touched += static_cast<int>(ids.size());
         const bool last = static_cast<std::int64_t>(ids.size()) < chunk;
-        EnqueueRequest(conn, {event_id, Action::kDecrement, peer, reader, std::move(ids)}, request_id);
+        sn::saga::Enqueue(conn, ToOutbox({event_id, Action::kDecrement, peer, reader, std::move(ids)}, request_id));
         if (last) {
             break;
         }
@@ -164,21 +160,22 @@ std::vector<Message> MessageStore::Page(sn::pg::Connection& conn, const std::str
 
 std::vector<ReplyEffect> MessageStore::ApplyReplies(sn::pg::Connection& conn,
                                                     std::span<const sn::saga::Received<sn::saga::CountReply>> replies) {
-    using sn::saga::Verdict;
     std::vector<ReplyEffect> effects(replies.size());
-    // Counted increments (nearly every reply: one per message sent) in one statement.
-    // (message, expected event, next event), by message id: rows are locked in one order by
-    // every copy of dialogs.
-    std::map<std::string, std::pair<std::string, std::string>> moves;
+    // Counted increments (nearly every reply: one per message sent) go in one statement, keyed by
+    // message id so that every copy of dialogs locks the rows in one order. The next event is
+    // the decrement a reply's messages get if they were read while being counted.
+    struct Move {
+        std::string expected_event;
+        std::size_t reply = 0;
+    };
+    std::map<std::string, Move> moves;
     std::vector<std::string> next_event_of(replies.size());
-    std::map<std::string, std::size_t> by_next_event;
     for (std::size_t i = 0; i < replies.size(); ++i) {
         const auto& reply = replies[i].event;
         if (reply.action == Action::kIncrement && reply.verdict == Verdict::kCounted) {
-            const auto& next_event = next_event_of[i] = sn::ids::NewUuid();
-            by_next_event.emplace(next_event, i);
+            next_event_of[i] = sn::ids::NewUuid();
             for (const auto& id : reply.message_ids) {
-                moves.emplace(id, std::pair(reply.in_reply_to, next_event));
+                moves.emplace(id, Move{reply.in_reply_to, i});
             }
         } else {
             effects[i] = ApplyOtherReply(conn, reply);
@@ -187,33 +184,35 @@ std::vector<ReplyEffect> MessageStore::ApplyReplies(sn::pg::Connection& conn,
     if (moves.empty()) {
         return effects;
     }
-    std::vector<std::string> ids, expected, next;
-    for (const auto& [id, events] : moves) {
+    std::vector<std::string> ids, expected, next, reply_index;
+    for (const auto& [id, move] : moves) {
         ids.push_back(id);
-        expected.push_back(events.first);
-        next.push_back(events.second);
+        expected.push_back(move.expected_event);
+        next.push_back(next_event_of[move.reply]);
+        reply_index.push_back(std::to_string(move.reply));
     }
-    const auto rows = conn.Exec(kIncrementsCounted, ids, expected, next);
+    const auto rows = conn.Exec(kIncrementsCounted, ids, expected, next, reply_index);
     std::map<std::size_t, std::vector<std::string>> read_meanwhile;  // reply -> its messages to decrement
     for (int row = 0; row < rows.Rows(); ++row) {
-        const auto i = by_next_event.at(rows.String(row, 3));
+        const auto i = static_cast<std::size_t>(rows.Int(row, 3));
         effects[i].moved += 1;
         effects[i].latencies_seconds.push_back(std::stod(rows.String(row, 0)));
         if (rows.Bool(row, 2)) {
             read_meanwhile[i].push_back(rows.String(row, 1));
         }
     }
+    std::vector<sn::saga::OutboxEvent> decrements;
     for (auto& [i, read] : read_meanwhile) {
         const auto& reply = replies[i].event;
-        EnqueueRequest(conn,
-                       {next_event_of[i], Action::kDecrement, reply.author_id, reply.recipient_id, std::move(read)},
-                       replies[i].delivery->request_id);
+        decrements.push_back(
+            ToOutbox({next_event_of[i], Action::kDecrement, reply.author_id, reply.recipient_id, std::move(read)},
+                     replies[i].delivery->request_id));
     }
+    sn::saga::EnqueueAll(conn, decrements);
     return effects;
 }
 
 ReplyEffect MessageStore::ApplyOtherReply(sn::pg::Connection& conn, const sn::saga::CountReply& reply) {
-    using sn::saga::Verdict;
     ReplyEffect effect;
     const auto& ids = reply.message_ids;
     const auto record = [&effect](const sn::pg::Result& rows, int latency_col) {
@@ -248,10 +247,13 @@ int MessageStore::Sweep(sn::pg::Connection& conn, std::chrono::milliseconds time
         event.recipient_id = rows.String(i, 3);
         event.message_ids.push_back(rows.String(i, 4));
     }
+    std::vector<sn::saga::OutboxEvent> republished;
+    republished.reserve(events.size());
     for (auto& [id, event] : events) {
-        EnqueueRequest(conn, std::move(event), "sweeper");
+        republished.push_back(ToOutbox(std::move(event), "sweeper"));
     }
-    return static_cast<int>(events.size());
+    sn::saga::EnqueueAll(conn, republished);
+    return static_cast<int>(republished.size());
 }
 
 std::map<std::string, std::int64_t> MessageStore::InFlight(sn::pg::Connection& conn) {
