@@ -20,6 +20,8 @@ areas
           first missed. Then --sustain s at that rate (target >= 0.6 x pgbench) and --half s at
           half of it (target: send->UNREAD p99 <= 50 ms, from dialogs' saga_send_to_unread_seconds
           histogram deltas). CPU per operation here is per completed saga, load plus drain.
+          Last, --half s of each recipient listing its dialog, which marks it read: list req/s,
+          read->READ p50/p99 (saga_read_to_read_seconds) and the drain.
   reads   GET /counters/unread (bench/unread.lua; target >= 0.5 x gateway ceiling, p99 <= 2 ms
           at c16) and GET /dialog/{id}/list of dialogs holding 100 messages (bench/list.lua, as
           the recipient; target >= 0.3 x gateway ceiling). dialogs is restarted with
@@ -846,6 +848,28 @@ def saga_run(bench, probe, name, rate, seconds):
     return row
 
 
+def read_saga_run(bench, probe):
+    """The read side of the saga: each recipient lists its dialog as dialogs marks it read (the
+    default MARK_AS_READ_ON_LISTING), wrk for --half s; read->READ latency from dialogs'
+    saga_read_to_read_seconds histogram deltas, and the drain. CPU per list request."""
+    c = bench.args.saga_connections
+    pairs = bench.pairs()
+    wait_drained(bench, probe, "saga reads: waiting for a quiet saga before")
+    before = saga_metrics.scrape(bench.dialogs_metrics())
+    meter = Meter(bench.roots).start()
+    w = run_wrk(bench, "saga_reads", "bench/list.lua", c, bench.args.half, {"BENCH_PAIRS": pairs},
+                "saga reads: list, marking read, c=%d" % c)
+    drain = wait_drained(bench, probe, "saga reads: drain")
+    m = meter.stop()
+    saga = saga_metrics.histogram_delta(before, saga_metrics.scrape(bench.dialogs_metrics()),
+                                        "saga_read_to_read_seconds")
+    row = wrk_row("saga", "saga reads (list marks read)", c, w, m)
+    row.update({"saga": saga, "drain_s": drain, "target": "", "pass": None,
+                "note": "%d messages read: read->READ p50/p99 %s/%s ms, drain %s s" % (
+                    saga["count"], saga["p50_ms"], saga["p99_ms"], drain)})
+    return row
+
+
 def saga_ladder(bench, base):
     """The rates to try first: fractions of the pgbench rate, or --saga-rates, or 250 x 1.4^k."""
     if bench.args.saga_rates:
@@ -892,7 +916,8 @@ def find_keep_pace_rate(bench, probe, base, base_name):
 
 
 def area_saga(bench):
-    """Keep-pace rate, sustained run at it, half-rate run for the end-to-end p99."""
+    """Keep-pace rate, sustained run at it, half-rate run for the end-to-end p99, then the reads
+    that mark all those messages read (read->READ latency and drain)."""
     c = bench.args.saga_connections
     base = bench.limits.pgbench(c)
     probe = SagaProbe(bench.env)
@@ -908,6 +933,7 @@ def area_saga(bench):
         row = saga_run(bench, probe, "saga half rate", max(1, round(rate / 2)), bench.args.half)
         p99 = row["saga"]["p99_ms"]
         bench.add(judge(row, "pgbench c%d" % c, base, None, [("e2e p99<=50ms", p99 is not None and p99 <= 50)]))
+        bench.add(read_saga_run(bench, probe))
         queues = rabbitmq_queues()
         bench.details["saga_queues_after"] = queues
         dead = {q: n for q, n in queues.items() if q.endswith(".dead") and n}
