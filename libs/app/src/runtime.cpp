@@ -63,7 +63,7 @@ Runtime::Runtime(std::string name, BaseConfig base_config, config::EnvReader rea
       env(std::move(reader)),
       keys(auth::LoadOrCreateKeys(base.keys_dir)),
       verifier(keys),
-      db(base.pg_dsn, static_cast<std::size_t>(base.pg_pool_size), base.pg_statement_timeout) {}
+      db(io.get_executor(), base.pg_dsn, static_cast<std::size_t>(base.pg_pool_size), base.pg_statement_timeout) {}
 
 int Run(std::string_view service, std::string_view default_migration_dirs, const std::function<void(Runtime&)>& wire) {
     log::SetService(service);

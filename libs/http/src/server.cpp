@@ -77,6 +77,19 @@ Server::Server(asio::io_context& io, ServerOptions options, const Router& router
       metrics_(metrics),
       acceptor_(asio::make_strand(io)) {}
 
+Server::~Server() {
+    std::unique_lock lock(sessions_mutex_);
+    if (accepting_) {
+        lock.unlock();
+        Stop();  // the acceptor's close is posted: waiting for the accept loop covers it too
+        lock.lock();
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while ((accepting_ || !sessions_.empty()) && !io_.stopped() &&
+           all_finished_.wait_until(lock, deadline) != std::cv_status::timeout) {
+    }
+}
+
 void Server::Start() {
     const tcp::endpoint endpoint(asio::ip::make_address(options_.host), options_.port);
     acceptor_.open(endpoint.protocol());
@@ -84,7 +97,13 @@ void Server::Start() {
     acceptor_.bind(endpoint);
     acceptor_.listen(asio::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
-    asio::co_spawn(acceptor_.get_executor(), Accept(), [](std::exception_ptr e) { LogException(e, "accept"); });
+    accepting_ = true;
+    asio::co_spawn(acceptor_.get_executor(), Accept(), [this](std::exception_ptr e) {
+        LogException(e, "accept");
+        const std::lock_guard lock(sessions_mutex_);
+        accepting_ = false;
+        all_finished_.notify_all();
+    });
     log::Info("http server listening", {{"host", options_.host}, {"port", port_}});
 }
 
@@ -128,6 +147,7 @@ asio::awaitable<void> Server::Accept() {
             LogException(e, "http session");
             const std::lock_guard lock(sessions_mutex_);
             sessions_.erase(session);
+            all_finished_.notify_all();
         });
     }
 }

@@ -1,7 +1,9 @@
 #include "pg/connection.hpp"
 
-#include <algorithm>
+#include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 
 namespace sn::pg {
@@ -41,24 +43,89 @@ std::int64_t Result::Affected() const {
     return value;
 }
 
-Connection::Connection(const std::string& dsn, std::chrono::milliseconds statement_timeout)
-    : dsn_(dsn), statement_timeout_(statement_timeout) {
+namespace {
+
+constexpr auto kConnectTimeout = std::chrono::seconds(3);
+// The server cancels a statement at statement_timeout; when even this much longer passes without
+// an answer, the server or the network is gone and the connection is given up.
+constexpr auto kGrace = std::chrono::seconds(2);
+
+/// Blocks the thread in poll(): for connections that own their thread (relays, consumers, tools).
+class BlockingWait final : public SocketWait {
+   public:
+    bool Wait(int fd, Until until, std::chrono::steady_clock::time_point deadline) override {
+        for (;;) {
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                return false;
+            }
+            pollfd socket{fd, static_cast<short>(until == Until::kReadable ? POLLIN : POLLOUT), 0};
+            const int ready = ::poll(&socket, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 60'000)));
+            if (ready > 0 || (ready < 0 && errno != EINTR)) {
+                return true;  // ready, or failed: libpq's next call says how
+            }
+        }
+    }
+    void Forget(int) noexcept override {}
+};
+
+SocketWait& Blocking() {
+    static BlockingWait wait;  // stateless
+    return wait;
+}
+
+bool Succeeded(const PGresult* result) {
+    const auto status = PQresultStatus(result);
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
+}
+
+}  // namespace
+
+Connection::Connection(const std::string& dsn, std::chrono::milliseconds statement_timeout, SocketWait* wait)
+    : dsn_(dsn), statement_timeout_(statement_timeout), wait_(wait != nullptr ? wait : &Blocking()) {
     EnsureConnected();
 }
 
+Connection::~Connection() { Disconnect(); }
+
 bool Connection::Healthy() const noexcept { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
+
+void Connection::Disconnect() noexcept {
+    if (conn_) {
+        wait_->Forget(PQsocket(conn_.get()));
+        conn_.reset();
+    }
+}
+
+void Connection::WaitFor(SocketWait::Until until, std::chrono::steady_clock::time_point deadline) {
+    if (!wait_->Wait(PQsocket(conn_.get()), until, deadline)) {
+        Disconnect();
+        throw ConnectionError("PostgreSQL did not answer in time");
+    }
+}
 
 void Connection::EnsureConnected() {
     if (Healthy()) {
         return;
     }
+    Disconnect();
     prepared_.clear();
-    const std::string options = "connect_timeout=3 " + dsn_ +
-                                " options='-c statement_timeout=" + std::to_string(statement_timeout_.count()) + "'";
-    conn_.reset(PQconnectdb(options.c_str()));
-    if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    const std::string options =
+        dsn_ + " options='-c statement_timeout=" + std::to_string(statement_timeout_.count()) + "'";
+    conn_.reset(PQconnectStart(options.c_str()));
+    if (!conn_) {
+        throw ConnectionError("cannot connect to PostgreSQL: out of memory");
+    }
+    // libpq's own sequence (https://www.postgresql.org/docs/15/libpq-connect.html, PQconnectStartParams).
+    const auto deadline = std::chrono::steady_clock::now() + kConnectTimeout;
+    auto state = PGRES_POLLING_WRITING;
+    while (PQstatus(conn_.get()) != CONNECTION_BAD && state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
+        WaitFor(state == PGRES_POLLING_READING ? SocketWait::Until::kReadable : SocketWait::Until::kWritable, deadline);
+        state = PQconnectPoll(conn_.get());
+    }
+    if (state != PGRES_POLLING_OK || PQsetnonblocking(conn_.get(), 1) != 0) {
         const std::string message = PQerrorMessage(conn_.get());
-        conn_.reset();
+        Disconnect();
         throw ConnectionError("cannot connect to PostgreSQL: " + message);
     }
 }
@@ -69,16 +136,56 @@ void Connection::Fail(const PGresult* result, std::string_view sql) {
     const std::string message = result != nullptr && *PQresultErrorMessage(result) != '\0'
                                     ? PQresultErrorMessage(result)
                                     : PQerrorMessage(conn_.get());
-    // Class 08 is connection trouble, 57P0x is the server shutting down, 57014 a statement timeout:
-    // all say "try again later", not "your request is wrong".
-    if (!Healthy() || sqlstate.starts_with("08") || sqlstate.starts_with("57P0") || sqlstate == "57014" ||
-        sqlstate.empty()) {
-        if (!Healthy()) {
-            conn_.reset();
-        }
+    // Without a result the connection is in an unknown state: it is dropped, and the next call
+    // reconnects. Class 08 is connection trouble, 57P0x is the server shutting down, 57014 a
+    // statement timeout: all say "try again later", not "your request is wrong".
+    if (result == nullptr || !Healthy()) {
+        Disconnect();
+        throw ConnectionError("PostgreSQL unavailable: " + message);
+    }
+    if (sqlstate.starts_with("08") || sqlstate.starts_with("57P0") || sqlstate == "57014" || sqlstate.empty()) {
         throw ConnectionError("PostgreSQL unavailable: " + message);
     }
     throw QueryError(message + " [" + std::string(sql.substr(0, 80)) + "]", sqlstate);
+}
+
+Result Connection::Finish(std::string_view sql) {
+    const auto deadline = std::chrono::steady_clock::now() + statement_timeout_ + kGrace;
+    for (int flushed = PQflush(conn_.get()); flushed != 0; flushed = PQflush(conn_.get())) {
+        if (flushed < 0) {
+            Fail(nullptr, sql);
+        }
+        WaitFor(SocketWait::Until::kWritable, deadline);
+        if (PQconsumeInput(conn_.get()) == 0) {
+            Fail(nullptr, sql);
+        }
+    }
+    // Every result must be read before the next statement; the first error wins.
+    std::optional<Result> kept;
+    for (;;) {
+        while (PQisBusy(conn_.get()) != 0) {
+            WaitFor(SocketWait::Until::kReadable, deadline);
+            if (PQconsumeInput(conn_.get()) == 0) {
+                Fail(nullptr, sql);
+            }
+        }
+        PGresult* next = PQgetResult(conn_.get());
+        if (next == nullptr) {
+            break;
+        }
+        if (!kept || Succeeded(kept->Raw())) {
+            kept.emplace(next);
+        } else {
+            PQclear(next);
+        }
+    }
+    if (!kept) {
+        Fail(nullptr, sql);
+    }
+    if (!Succeeded(kept->Raw())) {
+        Fail(kept->Raw(), sql);
+    }
+    return std::move(*kept);
 }
 
 Result Connection::ExecParams(std::string_view sql, const std::vector<Param>& params) {
@@ -94,37 +201,34 @@ Result Connection::Execute(std::string_view sql, const std::vector<Param>& param
     }
     const std::string key(sql);
     const auto count = static_cast<int>(values.size());
-    PGresult* raw = nullptr;
+    int sent = 0;
     if (prepare) {
         auto it = prepared_.find(key);
         if (it == prepared_.end()) {
             const std::string name = "s" + std::to_string(prepared_.size());
-            Result prepared(PQprepare(conn_.get(), name.c_str(), key.c_str(), count, nullptr));
-            if (PQresultStatus(prepared.Raw()) != PGRES_COMMAND_OK) {
-                Fail(prepared.Raw(), sql);
+            if (PQsendPrepare(conn_.get(), name.c_str(), key.c_str(), count, nullptr) == 0) {
+                Fail(nullptr, sql);
             }
+            (void)Finish(sql);
             it = prepared_.emplace(key, name).first;
         }
-        raw = PQexecPrepared(conn_.get(), it->second.c_str(), count, values.data(), nullptr, nullptr, 0);
+        sent = PQsendQueryPrepared(conn_.get(), it->second.c_str(), count, values.data(), nullptr, nullptr, 0);
     } else {
-        raw = PQexecParams(conn_.get(), key.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
+        sent = PQsendQueryParams(conn_.get(), key.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
     }
-    Result result(raw);
-    const auto status = PQresultStatus(raw);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        Fail(raw, sql);
+    if (sent == 0) {
+        Fail(nullptr, sql);
     }
-    return result;
+    return Finish(sql);
 }
 
 void Connection::Simple(std::string_view sql) {
     EnsureConnected();
     const std::string text(sql);
-    Result result(PQexec(conn_.get(), text.c_str()));
-    const auto status = PQresultStatus(result.Raw());
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        Fail(result.Raw(), sql);
+    if (PQsendQuery(conn_.get(), text.c_str()) == 0) {
+        Fail(nullptr, sql);
     }
+    (void)Finish(sql);
 }
 
 void Connection::AfterCommit(CommitHook hook) {
@@ -138,10 +242,10 @@ void Connection::AfterCommit(CommitHook hook) {
 Transaction::Transaction(Connection& connection) : connection_(connection) { connection_.Simple("BEGIN"); }
 
 Transaction::~Transaction() {
-    if (done_) {
-        return;
-    }
     connection_.commit_hooks_.clear();
+    if (done_ || !connection_.Healthy()) {
+        return;  // committed, or the connection is gone and the server rolled back by itself
+    }
     try {
         connection_.Simple("ROLLBACK");
     } catch (...) {

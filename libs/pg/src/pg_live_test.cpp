@@ -1,10 +1,14 @@
 // Needs the PostgreSQL that `make test` starts (PG_TEST_DSN overrides where).
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 
 #include "common/ids.hpp"
 #include "pg/migrations.hpp"
@@ -73,9 +77,9 @@ TEST_F(PgTest, UnreachableServerIsAConnectionError) {
     EXPECT_THROW(Connection("host=127.0.0.1 port=1 dbname=x user=x", std::chrono::milliseconds(100)), ConnectionError);
 }
 
-TEST_F(PgTest, PoolRunsWorkOffTheCallersThreadAndTransactRollsBack) {
-    Pool pool(Dsn(), 2, std::chrono::milliseconds(5000));
+TEST_F(PgTest, PoolRunsWorkAndTransactRollsBack) {
     boost::asio::io_context io;
+    Pool pool(io.get_executor(), Dsn(), 2, std::chrono::milliseconds(5000));
     const auto table = table_;
     auto inserted = boost::asio::co_spawn(
         io,
@@ -95,6 +99,91 @@ TEST_F(PgTest, PoolRunsWorkOffTheCallersThreadAndTransactRollsBack) {
         boost::asio::use_future);
     io.run();
     EXPECT_EQ(inserted.get(), 1);
+}
+
+// Runs `body` as a coroutine on a single thread until it finishes, and returns its result.
+template <typename T>
+T OnOneThread(boost::asio::io_context& io, std::function<boost::asio::awaitable<T>()> body) {
+    auto result = boost::asio::co_spawn(io, std::move(body), boost::asio::use_future);
+    io.run();
+    return result.get();
+}
+
+TEST_F(PgTest, PoolServesOthersOnTheSameThreadWhileAStatementWaits) {
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(), Dsn(), 2, std::chrono::milliseconds(5000));
+    std::vector<std::string> finished;
+    auto slow = [&]() -> boost::asio::awaitable<void> {
+        co_await pool.Run([](Connection& c) { (void)c.Exec("SELECT pg_sleep(0.3)"); });
+        finished.emplace_back("slow");
+    };
+    auto quick = [&]() -> boost::asio::awaitable<void> {
+        co_await pool.Run([](Connection& c) { (void)c.Exec("SELECT 1"); });
+        finished.emplace_back("quick");
+    };
+    boost::asio::co_spawn(io, slow, boost::asio::detached);
+    boost::asio::co_spawn(io, quick, boost::asio::detached);
+    io.run();  // one thread: a blocking call in "slow" would hold "quick" back
+    EXPECT_EQ(finished, (std::vector<std::string>{"quick", "slow"}));
+}
+
+TEST_F(PgTest, PoolLendsEachConnectionToOneRunAtATime) {
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(), Dsn(), 2, std::chrono::milliseconds(5000));
+    int busy = 0;
+    int most_busy = 0;
+    int done = 0;
+    for (int i = 0; i < 8; ++i) {
+        boost::asio::co_spawn(
+            io,
+            [&]() -> boost::asio::awaitable<void> {
+                co_await pool.Run([&](Connection& c) {
+                    most_busy = std::max(most_busy, ++busy);
+                    (void)c.Exec("SELECT pg_sleep(0.02)");
+                    --busy;
+                });
+                ++done;
+            },
+            boost::asio::detached);
+    }
+    io.run();
+    EXPECT_EQ(done, 8);
+    EXPECT_EQ(most_busy, 2);
+}
+
+TEST_F(PgTest, PoolReconnectsAfterTheServerDropsItsConnection) {
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(), Dsn(), 1, std::chrono::milliseconds(5000));
+    const auto outcome = OnOneThread<std::string>(io, [&]() -> boost::asio::awaitable<std::string> {
+        const auto pid = co_await pool.Run([](Connection& c) { return c.Exec("SELECT pg_backend_pid()").Int(0, 0); });
+        (void)conn_.Exec("SELECT pg_terminate_backend($1)", pid);
+        try {
+            co_await pool.Run([](Connection& c) { (void)c.Exec("SELECT 1"); });
+            co_return "no error on a dropped connection";
+        } catch (const ConnectionError&) {
+        }
+        const auto again = co_await pool.Run([](Connection& c) { return c.Exec("SELECT pg_backend_pid()").Int(0, 0); });
+        co_return again != pid ? "reconnected" : "same backend";
+    });
+    EXPECT_EQ(outcome, "reconnected");
+}
+
+TEST_F(PgTest, PoolGivesUpOnAServerThatNeverAnswers) {
+    boost::asio::io_context io;
+    // Accepts connections (the kernel does) but never says a word.
+    boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    Pool pool(io.get_executor(), "host=127.0.0.1 port=" + std::to_string(silent.local_endpoint().port()) +
+                                     " dbname=x user=x",
+              1, std::chrono::milliseconds(100));
+    const auto outcome = OnOneThread<std::string>(io, [&]() -> boost::asio::awaitable<std::string> {
+        try {
+            co_await pool.Run([](Connection& c) { (void)c.Exec("SELECT 1"); });
+            co_return "answered";
+        } catch (const ConnectionError& e) {
+            co_return e.what();
+        }
+    });
+    EXPECT_EQ(outcome, "PostgreSQL did not answer in time");
 }
 
 TEST_F(PgTest, MigrationsApplyOnceInOrder) {

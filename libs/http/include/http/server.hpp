@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,9 @@ class Server {
    public:
     Server(boost::asio::io_context& io, ServerOptions options, const Router& router, TokenVerifier verify,
            metrics::Registry& metrics);
+    /// Waits (up to 5 s, and only while the io_context runs) for the accept loop and every
+    /// connection to finish: they use the server until their last step.
+    ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
@@ -64,6 +68,8 @@ class Server {
     std::atomic<bool> stopping_{false};
     std::mutex sessions_mutex_;
     std::set<std::shared_ptr<Session>> sessions_;
+    bool accepting_ = false;                   // the accept loop still runs
+    std::condition_variable all_finished_;     // sessions_ empty and !accepting_
 };
 
 /// Adds `/healthz`, `/readyz` (200 when `ready` says so, else 503) and `/metrics`.

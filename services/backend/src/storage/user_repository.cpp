@@ -36,13 +36,21 @@ std::vector<User> ToUsers(const sn::pg::Result& rows) {
     return users;
 }
 
+/// f() as a coroutine, for co_spawn onto another executor. f captures by reference (see pg::Pool::Run).
+template <typename F>
+boost::asio::awaitable<std::invoke_result_t<F&>> Call(F f) {
+    co_return f();
+}
+
 }  // namespace
 
 boost::asio::awaitable<std::string> UserRepository::Create(const NewUser& user) {
-    co_return co_await db_.Run([&user](sn::pg::Connection& conn) {
+    const auto hash = co_await boost::asio::co_spawn(
+        hashing_, Call([&user] { return sn::auth::HashPassword(user.password); }), boost::asio::use_awaitable);
+    co_return co_await db_.Run([&](sn::pg::Connection& conn) {
         auto id = sn::ids::NewUuid();
         (void)conn.Exec(kInsert, id, user.first_name, user.second_name, user.birthdate, user.biography, user.city,
-                        sn::auth::HashPassword(user.password));
+                        hash);
         return id;
     });
 }
@@ -84,13 +92,18 @@ boost::asio::awaitable<std::vector<User>> UserRepository::Search(const std::stri
 
 boost::asio::awaitable<std::optional<bool>> UserRepository::CheckPassword(const std::string& id,
                                                                           const std::string& password) {
-    co_return co_await db_.Run([&](sn::pg::Connection& conn) -> std::optional<bool> {
+    const auto hash = co_await db_.Run([&](sn::pg::Connection& conn) -> std::optional<std::string> {
         const auto rows = conn.Exec(kSelectHash, id);
         if (rows.Empty()) {
             return std::nullopt;
         }
-        return sn::auth::VerifyPassword(rows.String(0, 0), password);
+        return rows.String(0, 0);
     });
+    if (!hash) {
+        co_return std::nullopt;
+    }
+    co_return co_await boost::asio::co_spawn(
+        hashing_, Call([&] { return sn::auth::VerifyPassword(*hash, password); }), boost::asio::use_awaitable);
 }
 
 }  // namespace backend

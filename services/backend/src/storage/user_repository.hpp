@@ -1,6 +1,9 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <algorithm>
+#include <thread>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,6 +37,9 @@ struct User {
 class UserRepository {
    public:
     explicit UserRepository(sn::pg::Pool& db) : db_(db) {}
+    ~UserRepository() { hashing_.join(); }
+    UserRepository(const UserRepository&) = delete;
+    UserRepository& operator=(const UserRepository&) = delete;
 
     /// Hashes the password and stores the profile; returns the new id.
     boost::asio::awaitable<std::string> Create(const NewUser& user);
@@ -51,6 +57,8 @@ class UserRepository {
 
    private:
     sn::pg::Pool& db_;
+    // Argon2id takes tens of milliseconds of CPU: off the I/O threads, one hash per core at most.
+    boost::asio::thread_pool hashing_{std::max(1U, std::thread::hardware_concurrency())};
     std::mutex mutex_;
     std::unordered_set<std::string> known_;
 };
