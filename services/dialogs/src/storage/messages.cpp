@@ -23,9 +23,12 @@ constexpr std::string_view kMarkReadChunk =
     "WHERE id IN (SELECT id FROM messages WHERE recipient_id = $1 AND author_id = $2 AND state = 'UNREAD' "
     "             ORDER BY id LIMIT $4 FOR UPDATE) "
     "RETURNING id";
+// Through the dialog's incoming index; `IS TRUE` keeps it off the index of all pending rows (see
+// the replies below).
 constexpr std::string_view kFlagPendingUnread =
     "UPDATE messages SET read_requested = true "
-    "WHERE recipient_id = $1 AND author_id = $2 AND state = 'PENDING_UNREAD' AND NOT read_requested";
+    "WHERE recipient_id = $1 AND author_id = $2 AND state IN ('PENDING_UNREAD', 'UNREAD') "
+    "  AND (state = 'PENDING_UNREAD') IS TRUE AND NOT read_requested";
 
 constexpr std::string_view kPage =
     "SELECT id, author_id, recipient_id, text, state, "
@@ -37,6 +40,10 @@ constexpr std::string_view kPage =
     "ORDER BY id DESC LIMIT $4";
 
 // Replies: each transition names the state and the event it expects, so a replay is a no-op.
+// The expected state is written `(state = ...) IS TRUE` so that the planner cannot match it to
+// the partial indexes on state: with statistics taken while few sagas were pending it estimated
+// one PENDING row and read every pending row for each batch; behind a backlog of 70,000 that was
+// a second per batch of 200 (docs/performance.md). The messages are found by event id instead.
 // Counted increments, all of a batch at once: (message, expected event, next event, reply index)
 // rows. Each message goes to UNREAD, or straight on to PENDING_READ under the next event if it
 // was read meanwhile. SET expressions all see the row as it was, so read_requested is the old value.
@@ -47,18 +54,18 @@ constexpr std::string_view kIncrementsCounted =
     "    read_at = CASE WHEN m.read_requested THEN now() ELSE m.read_at END, "
     "    read_requested = false, state_changed_at = now() "
     "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[]) AS r(id, event_id, next_event, reply) "
-    "WHERE m.id = r.id AND m.event_id = r.event_id AND m.state = 'PENDING_UNREAD' "
+    "WHERE m.id = r.id AND m.event_id = r.event_id AND (m.state = 'PENDING_UNREAD') IS TRUE "
     "RETURNING extract(epoch FROM clock_timestamp() - m.created_at), m.id, m.state = 'PENDING_READ', r.reply";
 constexpr std::string_view kIncrementRejected =
     "UPDATE messages SET state = 'READ', state_changed_at = now() "
-    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_UNREAD' RETURNING 0";
+    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND (state = 'PENDING_UNREAD') IS TRUE RETURNING 0";
 constexpr std::string_view kDecrementCounted =
     "UPDATE messages SET state = 'READ', state_changed_at = now() "
-    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_READ' "
+    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND (state = 'PENDING_READ') IS TRUE "
     "RETURNING extract(epoch FROM clock_timestamp() - read_at)";
 constexpr std::string_view kDecrementRejected =
     "UPDATE messages SET state = 'UNREAD', read_at = NULL, state_changed_at = now() "
-    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND state = 'PENDING_READ' RETURNING 0";
+    "WHERE id = ANY($1::uuid[]) AND event_id = $2 AND (state = 'PENDING_READ') IS TRUE RETURNING 0";
 
 // Whole events only: a decrement event's messages are re-sent together, never split. The oldest
 // stuck rows come from the partial index on state_changed_at (ORDER BY makes the planner use it
