@@ -13,9 +13,9 @@
 
 namespace sn::redis {
 
-/// Redis connections for coroutines. hiredis' calls block, so (as pg::Pool does for libpq) each
-/// runs on one of the pool's own threads and the coroutine resumes on its own executor after;
-/// the I/O threads never wait on Redis. See docs/adr for why not hiredis' async API.
+/// Redis connections for coroutines. hiredis' calls block, so each runs on one of the pool's own
+/// threads and the coroutine resumes on its own executor after; the I/O threads never wait on
+/// Redis. (pg::Pool no longer works this way: ADR 001; Redis has not followed yet.)
 class Pool {
    public:
     Pool(Options options, std::size_t size);
