@@ -87,7 +87,13 @@ class Pool {
         // GCC 12 mishandles objects with destructors that live across a co_await inside
         // temporaries (double destruction); a lambda of references has none.
         static_assert(std::is_trivially_destructible_v<F>, "capture by reference in Pool::Run/Transact");
-        const Lease lease(*this, co_await free_.async_receive(boost::asio::use_awaitable));
+        // A free connection is taken at once; only a Run that finds none goes through the
+        // scheduler to wait in line.
+        Slot* slot = nullptr;
+        if (!free_.try_receive([&slot](boost::system::error_code, Slot* free) { slot = free; })) {
+            slot = co_await free_.async_receive(boost::asio::use_awaitable);
+        }
+        const Lease lease(*this, slot);
         co_return co_await boost::asio::spawn(
             executor_, std::allocator_arg, detail::PooledStack{&stacks_},
             [&](const boost::asio::yield_context& yield) { return f(lease.slot->Attach(yield)); },
