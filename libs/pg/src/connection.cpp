@@ -149,7 +149,10 @@ void Connection::Fail(const PGresult* result, std::string_view sql) {
     throw QueryError(message + " [" + std::string(sql.substr(0, 80)) + "]", sqlstate);
 }
 
-Result Connection::Finish(std::string_view sql) {
+Result Connection::Finish(int sent, std::string_view sql) {
+    if (sent == 0) {
+        Fail(nullptr, sql);
+    }
     const auto deadline = std::chrono::steady_clock::now() + statement_timeout_ + kGrace;
     for (int flushed = PQflush(conn_.get()); flushed != 0; flushed = PQflush(conn_.get())) {
         if (flushed < 0) {
@@ -201,34 +204,23 @@ Result Connection::Execute(std::string_view sql, const std::vector<Param>& param
     }
     const std::string key(sql);
     const auto count = static_cast<int>(values.size());
-    int sent = 0;
-    if (prepare) {
-        auto it = prepared_.find(key);
-        if (it == prepared_.end()) {
-            const std::string name = "s" + std::to_string(prepared_.size());
-            if (PQsendPrepare(conn_.get(), name.c_str(), key.c_str(), count, nullptr) == 0) {
-                Fail(nullptr, sql);
-            }
-            (void)Finish(sql);
-            it = prepared_.emplace(key, name).first;
-        }
-        sent = PQsendQueryPrepared(conn_.get(), it->second.c_str(), count, values.data(), nullptr, nullptr, 0);
-    } else {
-        sent = PQsendQueryParams(conn_.get(), key.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0);
+    if (!prepare) {
+        return Finish(PQsendQueryParams(conn_.get(), key.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0),
+                      sql);
     }
-    if (sent == 0) {
-        Fail(nullptr, sql);
+    auto it = prepared_.find(key);
+    if (it == prepared_.end()) {
+        const std::string name = "s" + std::to_string(prepared_.size());
+        (void)Finish(PQsendPrepare(conn_.get(), name.c_str(), key.c_str(), count, nullptr), sql);
+        it = prepared_.emplace(key, name).first;
     }
-    return Finish(sql);
+    return Finish(PQsendQueryPrepared(conn_.get(), it->second.c_str(), count, values.data(), nullptr, nullptr, 0), sql);
 }
 
 void Connection::Simple(std::string_view sql) {
     EnsureConnected();
     const std::string text(sql);
-    if (PQsendQuery(conn_.get(), text.c_str()) == 0) {
-        Fail(nullptr, sql);
-    }
-    (void)Finish(sql);
+    (void)Finish(PQsendQuery(conn_.get(), text.c_str()), sql);
 }
 
 void Connection::AfterCommit(CommitHook hook) {

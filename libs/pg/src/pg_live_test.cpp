@@ -172,9 +172,9 @@ TEST_F(PgTest, PoolGivesUpOnAServerThatNeverAnswers) {
     boost::asio::io_context io;
     // Accepts connections (the kernel does) but never says a word.
     boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-    Pool pool(io.get_executor(), "host=127.0.0.1 port=" + std::to_string(silent.local_endpoint().port()) +
-                                     " dbname=x user=x",
-              1, std::chrono::milliseconds(100));
+    Pool pool(io.get_executor(),
+              "host=127.0.0.1 port=" + std::to_string(silent.local_endpoint().port()) + " dbname=x user=x", 1,
+              std::chrono::milliseconds(100));
     const auto outcome = OnOneThread<std::string>(io, [&]() -> boost::asio::awaitable<std::string> {
         try {
             co_await pool.Run([](Connection& c) { (void)c.Exec("SELECT 1"); });

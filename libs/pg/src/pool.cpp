@@ -22,8 +22,8 @@ bool SuspendingWait::Wait(int fd, Until until, std::chrono::steady_clock::time_p
         socket_.emplace(executor_, fd);
     }
     timer_.expires_at(deadline);
-    const auto what = until == Until::kReadable ? asio::posix::descriptor_base::wait_read
-                                                : asio::posix::descriptor_base::wait_write;
+    const auto what =
+        until == Until::kReadable ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write;
     const auto [order, ready, expired] =
         asio::experimental::make_parallel_group(socket_->async_wait(what, asio::deferred),
                                                 timer_.async_wait(asio::deferred))

@@ -4,9 +4,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -68,8 +68,8 @@ class Server {
     std::atomic<bool> stopping_{false};
     std::mutex sessions_mutex_;
     std::set<std::shared_ptr<Session>> sessions_;
-    bool accepting_ = false;                   // the accept loop still runs
-    std::condition_variable all_finished_;     // sessions_ empty and !accepting_
+    bool accepting_ = false;                // the accept loop still runs
+    std::condition_variable all_finished_;  // sessions_ empty and !accepting_
 };
 
 /// Adds `/healthz`, `/readyz` (200 when `ready` says so, else 503) and `/metrics`.

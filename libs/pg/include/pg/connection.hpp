@@ -135,8 +135,9 @@ class Connection {
     void Disconnect() noexcept;
     /// Waits for the socket; a passed deadline drops the connection and throws ConnectionError.
     void WaitFor(SocketWait::Until until, std::chrono::steady_clock::time_point deadline);
-    /// Flushes what PQsend* queued, then collects its results: the last one, or the first error.
-    Result Finish(std::string_view sql);
+    /// Takes what a PQsend* call returned (`sent`; 0 is a failure), flushes what it queued, then
+    /// collects its results: the last one, or the first error.
+    Result Finish(int sent, std::string_view sql);
     [[noreturn]] void Fail(const PGresult* result, std::string_view sql);
 
     std::string dsn_;

@@ -137,7 +137,7 @@ class Pool {
         Connection& Attach(const boost::asio::yield_context& yield);
 
         const Pool& pool;
-        detail::SuspendingWait wait;            // declared first: outlives the connection
+        detail::SuspendingWait wait;  // declared first: outlives the connection
         std::unique_ptr<Connection> connection;
     };
 

@@ -102,8 +102,8 @@ boost::asio::awaitable<std::optional<bool>> UserRepository::CheckPassword(const 
     if (!hash) {
         co_return std::nullopt;
     }
-    co_return co_await boost::asio::co_spawn(
-        hashing_, Call([&] { return sn::auth::VerifyPassword(*hash, password); }), boost::asio::use_awaitable);
+    co_return co_await boost::asio::co_spawn(hashing_, Call([&] { return sn::auth::VerifyPassword(*hash, password); }),
+                                             boost::asio::use_awaitable);
 }
 
 }  // namespace backend

@@ -31,9 +31,10 @@ class MessageStoreTest : public ::testing::Test {
     std::int64_t PendingIndexScans() {
         (void)conn_.Exec("SELECT pg_stat_force_next_flush()");  // this session's counts, now
         return conn_
-            .Exec("SELECT idx_scan FROM pg_stat_user_indexes WHERE schemaname = $1 "
-                  "AND indexrelname = 'messages_pending_idx'",
-                  schema_)
+            .Exec(
+                "SELECT idx_scan FROM pg_stat_user_indexes WHERE schemaname = $1 "
+                "AND indexrelname = 'messages_pending_idx'",
+                schema_)
             .Int(0, 0);
     }
 
