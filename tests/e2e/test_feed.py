@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import TIMEOUT, UUID_RE, assert_error, auth_headers  # noqa: E402
+from saga_helpers import stack  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FEED_DEADLINE = float(os.environ.get("FEED_DEADLINE", "10"))
@@ -247,6 +248,28 @@ def test_feed_follows_changes(base_url, http, contract, user, redis_state):
     wait_feed(http, base_url, rh, [b2, b1], contract)
     # Past the cached window the tables answer; same order.
     assert [p["id"] for p in read_feed(http, base_url, rh, offset=1, limit=1000)] == [b1]
+
+
+def test_feed_answers_from_the_tables_while_redis_is_down(base_url, http, contract, user):
+    """Redis is a cache: stopped, the feed still answers (from PostgreSQL) without errors or
+    waiting; started again, the backend reconnects and the fan-out held back meanwhile lands."""
+    reader, rh = user()
+    a, ah = user()
+    follow(http, base_url, rh, a)
+    a1 = create_post(http, base_url, ah, "before")
+    wait_feed(http, base_url, rh, [a1], contract)
+    stack("stop", "redis")
+    try:
+        a2 = create_post(http, base_url, ah, "while redis is away")
+        for _ in range(20):  # the backend's pooled connections all meet the dead Redis
+            started = time.monotonic()
+            assert [p["id"] for p in read_feed(http, base_url, rh, contract)] == [a2, a1]
+            assert time.monotonic() - started < 1.0
+    finally:
+        stack("start", "redis")
+    wait_feed(http, base_url, rh, [a2, a1], contract)
+    a3 = create_post(http, base_url, ah, "after")
+    wait_feed(http, base_url, rh, [a3, a2, a1], contract)
 
 
 def test_feed_newest_first_over_many_posts(base_url, http, contract, user):

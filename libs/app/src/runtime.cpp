@@ -2,6 +2,7 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/serialize.hpp>
+#include <csignal>
 #include <thread>
 
 #include "common/log.hpp"
@@ -67,6 +68,8 @@ Runtime::Runtime(std::string name, BaseConfig base_config, config::EnvReader rea
 
 int Run(std::string_view service, std::string_view default_migration_dirs, const std::function<void(Runtime&)>& wire) {
     log::SetService(service);
+    // hiredis writes with write(): a Redis that went away must fail the call, not end the process.
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         config::EnvReader env;
         log::SetLevel(env.String("LOG_LEVEL", "info"));

@@ -1,9 +1,6 @@
 #include "pg/connection.hpp"
 
-#include <poll.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 
 namespace sn::pg {
@@ -50,30 +47,6 @@ constexpr auto kConnectTimeout = std::chrono::seconds(3);
 // an answer, the server or the network is gone and the connection is given up.
 constexpr auto kGrace = std::chrono::seconds(2);
 
-/// Blocks the thread in poll(): for connections that own their thread (relays, consumers, tools).
-class BlockingWait final : public SocketWait {
-   public:
-    bool Wait(int fd, Until until, std::chrono::steady_clock::time_point deadline) override {
-        for (;;) {
-            const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) {
-                return false;
-            }
-            pollfd socket{fd, static_cast<short>(until == Until::kReadable ? POLLIN : POLLOUT), 0};
-            const int ready = ::poll(&socket, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 60'000)));
-            if (ready > 0 || (ready < 0 && errno != EINTR)) {
-                return true;  // ready, or failed: libpq's next call says how
-            }
-        }
-    }
-    void Forget(int) noexcept override {}
-};
-
-SocketWait& Blocking() {
-    static BlockingWait wait;  // stateless
-    return wait;
-}
-
 bool Succeeded(const PGresult* result) {
     const auto status = PQresultStatus(result);
     return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
@@ -81,8 +54,8 @@ bool Succeeded(const PGresult* result) {
 
 }  // namespace
 
-Connection::Connection(const std::string& dsn, std::chrono::milliseconds statement_timeout, SocketWait* wait)
-    : dsn_(dsn), statement_timeout_(statement_timeout), wait_(wait != nullptr ? wait : &Blocking()) {
+Connection::Connection(const std::string& dsn, std::chrono::milliseconds statement_timeout, fiber::SocketWait* wait)
+    : dsn_(dsn), statement_timeout_(statement_timeout), wait_(wait != nullptr ? wait : &fiber::Blocking()) {
     EnsureConnected();
 }
 
@@ -97,7 +70,7 @@ void Connection::Disconnect() noexcept {
     }
 }
 
-void Connection::WaitFor(SocketWait::Until until, std::chrono::steady_clock::time_point deadline) {
+void Connection::WaitFor(fiber::SocketWait::Until until, std::chrono::steady_clock::time_point deadline) {
     if (!wait_->Wait(PQsocket(conn_.get()), until, deadline)) {
         Disconnect();
         throw ConnectionError("PostgreSQL did not answer in time");
@@ -120,7 +93,9 @@ void Connection::EnsureConnected() {
     const auto deadline = std::chrono::steady_clock::now() + kConnectTimeout;
     auto state = PGRES_POLLING_WRITING;
     while (PQstatus(conn_.get()) != CONNECTION_BAD && state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
-        WaitFor(state == PGRES_POLLING_READING ? SocketWait::Until::kReadable : SocketWait::Until::kWritable, deadline);
+        WaitFor(
+            state == PGRES_POLLING_READING ? fiber::SocketWait::Until::kReadable : fiber::SocketWait::Until::kWritable,
+            deadline);
         state = PQconnectPoll(conn_.get());
     }
     if (state != PGRES_POLLING_OK || PQsetnonblocking(conn_.get(), 1) != 0) {
@@ -158,7 +133,7 @@ Result Connection::Finish(int sent, std::string_view sql) {
         if (flushed < 0) {
             Fail(nullptr, sql);
         }
-        WaitFor(SocketWait::Until::kWritable, deadline);
+        WaitFor(fiber::SocketWait::Until::kWritable, deadline);
         if (PQconsumeInput(conn_.get()) == 0) {
             Fail(nullptr, sql);
         }
@@ -167,7 +142,7 @@ Result Connection::Finish(int sent, std::string_view sql) {
     std::optional<Result> kept;
     for (;;) {
         while (PQisBusy(conn_.get()) != 0) {
-            WaitFor(SocketWait::Until::kReadable, deadline);
+            WaitFor(fiber::SocketWait::Until::kReadable, deadline);
             if (PQconsumeInput(conn_.get()) == 0) {
                 Fail(nullptr, sql);
             }

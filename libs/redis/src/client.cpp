@@ -1,14 +1,13 @@
 #include "redis/client.hpp"
 
+#include <sys/socket.h>
+
 #include <charconv>
+#include <cstring>
 #include <stdexcept>
 
 namespace sn::redis {
 namespace {
-
-timeval ToTimeval(std::chrono::milliseconds ms) {
-    return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
 
 Reply Copy(const redisReply& raw) {
     Reply reply;
@@ -88,7 +87,17 @@ const Reply& Checked(const Reply& reply) {
     return reply;
 }
 
-Connection::Connection(Options options) : options_(std::move(options)) {}
+Connection::Connection(Options options, fiber::SocketWait* wait)
+    : options_(std::move(options)), wait_(wait != nullptr ? wait : &fiber::Blocking()) {}
+
+Connection::~Connection() { Disconnect(); }
+
+void Connection::Disconnect() noexcept {
+    if (context_) {
+        wait_->Forget(context_->fd);
+        context_.reset();
+    }
+}
 
 void Connection::Fail(std::string_view what) {
     std::string message = "redis " + options_.host + ":" + std::to_string(options_.port) + ": " + std::string(what);
@@ -96,20 +105,31 @@ void Connection::Fail(std::string_view what) {
         message += ": ";
         message += context_->errstr;
     }
-    context_.reset();  // the stream may be out of step: start over on the next call
+    Disconnect();  // the stream may be out of step: start over on the next call
     throw ConnectionError(message);
+}
+
+void Connection::WaitFor(fiber::SocketWait::Until until, Deadline deadline, std::string_view what) {
+    if (!wait_->Wait(context_->fd, until, deadline)) {
+        Fail(what);
+    }
 }
 
 redisContext& Connection::Connected() {
     if (context_) {
         return *context_;
     }
-    context_.reset(redisConnectWithTimeout(options_.host.c_str(), options_.port, ToTimeval(options_.connect_timeout)));
+    context_.reset(redisConnectNonBlock(options_.host.c_str(), options_.port));
     if (!context_ || context_->err != 0) {
         Fail("connect failed");
     }
-    if (redisSetTimeout(context_.get(), ToTimeval(options_.command_timeout)) != REDIS_OK) {
-        Fail("cannot set timeout");
+    // The connect is under way; it has finished, or failed, once the socket is writable.
+    WaitFor(fiber::SocketWait::Until::kWritable, std::chrono::steady_clock::now() + options_.connect_timeout,
+            "connect timed out");
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::getsockopt(context_->fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {
+        Fail(std::string("connect failed: ") + std::strerror(error));
     }
     if (options_.db != 0) {
         const auto reply = Run({"SELECT", std::to_string(options_.db)});
@@ -127,6 +147,7 @@ Reply Connection::Run(const Command& command) {
 
 std::vector<Reply> Connection::Pipeline(const std::vector<Command>& commands) {
     auto& context = Connected();
+    const auto deadline = std::chrono::steady_clock::now() + options_.command_timeout;
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
     for (const auto& command : commands) {
@@ -140,17 +161,42 @@ std::vector<Reply> Connection::Pipeline(const std::vector<Command>& commands) {
             Fail("cannot queue command");
         }
     }
+    Flush(context, deadline);
     std::vector<Reply> replies;
     replies.reserve(commands.size());
     for (std::size_t i = 0; i < commands.size(); ++i) {
-        void* raw = nullptr;
-        if (redisGetReply(&context, &raw) != REDIS_OK || raw == nullptr) {
-            Fail("no reply");
-        }
-        const OwnedReply owned(static_cast<redisReply*>(raw), &freeReplyObject);
-        replies.push_back(Copy(*owned));
+        replies.push_back(Next(context, deadline));
     }
     return replies;
+}
+
+void Connection::Flush(redisContext& context, Deadline deadline) {
+    for (int done = 0;;) {
+        if (redisBufferWrite(&context, &done) != REDIS_OK) {
+            Fail("write failed");
+        }
+        if (done != 0) {
+            return;
+        }
+        WaitFor(fiber::SocketWait::Until::kWritable, deadline, "write timed out");
+    }
+}
+
+Reply Connection::Next(redisContext& context, Deadline deadline) {
+    for (;;) {
+        void* raw = nullptr;
+        if (redisGetReplyFromReader(&context, &raw) != REDIS_OK) {
+            Fail("bad reply");
+        }
+        if (raw != nullptr) {
+            const OwnedReply owned(static_cast<redisReply*>(raw), &freeReplyObject);
+            return Copy(*owned);
+        }
+        WaitFor(fiber::SocketWait::Until::kReadable, deadline, "no reply in time");
+        if (redisBufferRead(&context) != REDIS_OK) {
+            Fail("read failed");
+        }
+    }
 }
 
 }  // namespace sn::redis

@@ -2,25 +2,10 @@
 
 namespace sn::redis {
 
-Pool::Pool(Options options, std::size_t size) : options_(std::move(options)), workers_(size) {
-    for (std::size_t i = 0; i < size; ++i) {
-        free_.push_back(std::make_unique<Connection>(options_));  // connects lazily
-    }
-}
-
-Pool::~Pool() { workers_.join(); }
-
-Pool::Lease::Lease(Pool& owner) : pool(owner) {
-    const std::lock_guard lock(pool.mutex_);
-    // As many threads as connections, so a task on a worker always finds one free.
-    connection = std::move(pool.free_.back());
-    pool.free_.pop_back();
-}
-
-Pool::Lease::~Lease() {
-    const std::lock_guard lock(pool.mutex_);
-    pool.free_.push_back(std::move(connection));
-}
+Pool::Pool(boost::asio::any_io_executor executor, Options options, std::size_t size)
+    : fiber::Pool<Connection>(std::move(executor), size, [options = std::move(options)](fiber::SocketWait& wait) {
+          return std::make_unique<Connection>(options, &wait);
+      }) {}
 
 boost::asio::awaitable<bool> Pool::Ping() {
     try {

@@ -2,9 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
 #include <cstdlib>
+#include <functional>
 
 #include "common/ids.hpp"
 #include "redis/pool.hpp"
@@ -36,12 +39,78 @@ TEST(RedisLive, CommandsAndPipeline) {
     EXPECT_THROW((void)Checked(replies[4]), std::runtime_error);
 }
 
-TEST(RedisLive, PoolRunsOffTheIoThread) {
-    boost::asio::io_context io;
-    Pool pool(LiveOptions(), 2);
-    auto done = boost::asio::co_spawn(io, pool.Ping(), boost::asio::use_future);
+template <typename T>
+T OnOneThread(boost::asio::io_context& io, std::function<boost::asio::awaitable<T>()> body) {
+    auto result = boost::asio::co_spawn(io, std::move(body), boost::asio::use_future);
     io.run();
-    EXPECT_TRUE(done.get());
+    return result.get();
+}
+
+TEST(RedisLive, PoolServesOthersOnTheSameThreadWhileACommandWaits) {
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(), LiveOptions(), 2);
+    const auto key = "test:" + ids::NewUuid();
+    std::vector<std::string> finished;
+    auto slow = [&]() -> boost::asio::awaitable<void> {
+        // Nothing is ever pushed: BLPOP answers nil after its 0.3 s.
+        const auto reply = co_await pool.Run([&](Connection& c) { return c.Run({"BLPOP", key, "0.3"}); });
+        finished.emplace_back(reply.IsNil() ? "slow" : "slow with a value");
+    };
+    auto quick = [&]() -> boost::asio::awaitable<void> {
+        const auto reply = co_await pool.Run([](Connection& c) { return c.Run({"PING"}); });
+        finished.emplace_back(reply.str);
+    };
+    boost::asio::co_spawn(io, slow, boost::asio::detached);
+    boost::asio::co_spawn(io, quick, boost::asio::detached);
+    io.run();  // one thread: a blocking call in "slow" would hold "quick" back
+    EXPECT_EQ(finished, (std::vector<std::string>{"PONG", "slow"}));
+}
+
+TEST(RedisLive, PoolReconnectsAfterTheServerDropsItsConnection) {
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(), LiveOptions(), 1);
+    Connection admin(LiveOptions());
+    const auto outcome = OnOneThread<std::string>(io, [&]() -> boost::asio::awaitable<std::string> {
+        const auto id = co_await pool.Run([](Connection& c) { return c.Run({"CLIENT", "ID"}).integer; });
+        if (Checked(admin.Run({"CLIENT", "KILL", "ID", std::to_string(id)})).integer != 1) {
+            co_return "CLIENT KILL found no connection";
+        }
+        try {
+            (void)co_await pool.Run([](Connection& c) { return c.Run({"PING"}); });
+            co_return "no error on a dropped connection";
+        } catch (const ConnectionError&) {
+        }
+        const auto again = co_await pool.Run([](Connection& c) { return c.Run({"CLIENT", "ID"}).integer; });
+        co_return again != id ? "reconnected" : "same connection";
+    });
+    EXPECT_EQ(outcome, "reconnected");
+}
+
+TEST(RedisLive, PoolGivesUpOnAServerThatNeverAnswers) {
+    boost::asio::io_context io;
+    // Accepts connections (the kernel does) but never says a word.
+    boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    Options options;
+    options.port = silent.local_endpoint().port();
+    options.command_timeout = std::chrono::milliseconds(100);
+    Pool pool(io.get_executor(), options, 1);
+    const auto started = std::chrono::steady_clock::now();
+    const auto outcome = OnOneThread<std::string>(io, [&]() -> boost::asio::awaitable<std::string> {
+        try {
+            (void)co_await pool.Run([](Connection& c) { return c.Run({"PING"}); });
+            co_return "answered";
+        } catch (const ConnectionError& e) {
+            co_return e.what();
+        }
+    });
+    EXPECT_NE(outcome.find("no reply in time"), std::string::npos) << outcome;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+}
+
+TEST(RedisLive, PoolPingsOnItsExecutor) {
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(), LiveOptions(), 2);
+    EXPECT_TRUE(OnOneThread<bool>(io, [&] { return pool.Ping(); }));
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ int main() {
         auto& users = rt.Make<backend::UserRepository>(rt.db);
         auto& dialogs = rt.Make<sn::http::Upstream>(rt.io.get_executor(), dialogs_url);
         auto& counters = rt.Make<sn::http::Upstream>(rt.io.get_executor(), counters_url);
-        auto& cache = rt.Make<sn::redis::Pool>(redis, redis_pool_size);
+        auto& cache = rt.Make<sn::redis::Pool>(rt.io.get_executor(), redis, redis_pool_size);
         auto& feed = rt.Make<backend::feed::FeedService>(rt.db, cache, celebrity_followers, rt.metrics);
         auto& live = rt.Make<backend::LiveFeed>(broker, rt.metrics);
         auto& outbox =

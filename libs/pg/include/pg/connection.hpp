@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "fiber/socket_wait.hpp"
 
 /// A small, sharp C++ face for libpq: owned handles, typed errors, cached prepared statements.
 namespace sn::pg {
@@ -75,28 +76,15 @@ Param ToParam(const std::optional<T>& value) {
     return value ? ToParam(*value) : std::nullopt;
 }
 
-/// How a connection waits for its socket. Without one, the thread blocks in poll(); pg::Pool's
-/// suspends the stackful coroutine the statement runs in, so the thread serves others meanwhile.
-class SocketWait {
-   public:
-    enum class Until { kReadable, kWritable };
-    virtual ~SocketWait() = default;
-    /// Returns when the socket is ready (or failed: libpq's next call reports it), or false once
-    /// the deadline has passed.
-    virtual bool Wait(int fd, Until until, std::chrono::steady_clock::time_point deadline) = 0;
-    /// The connection is about to close this socket.
-    virtual void Forget(int fd) noexcept = 0;
-};
-
 /// One connection. Statements run through Exec are prepared once per connection and reused.
-/// libpq runs non-blocking underneath: every wait for the server goes through a SocketWait, with a
+/// libpq runs non-blocking underneath: every wait for the server goes through a fiber::SocketWait, with a
 /// deadline (the connect timeout, or the statement timeout plus a grace period in case the server
 /// itself cannot enforce it).
 class Connection {
    public:
     /// Connects within 3 s; statement_timeout bounds every query. `wait` (not owned; nullptr: the
     /// thread blocks) must outlive the connection.
-    Connection(const std::string& dsn, std::chrono::milliseconds statement_timeout, SocketWait* wait = nullptr);
+    Connection(const std::string& dsn, std::chrono::milliseconds statement_timeout, fiber::SocketWait* wait = nullptr);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -134,7 +122,7 @@ class Connection {
     void EnsureConnected();
     void Disconnect() noexcept;
     /// Waits for the socket; a passed deadline drops the connection and throws ConnectionError.
-    void WaitFor(SocketWait::Until until, std::chrono::steady_clock::time_point deadline);
+    void WaitFor(fiber::SocketWait::Until until, std::chrono::steady_clock::time_point deadline);
     /// Takes what a PQsend* call returned (`sent`; 0 is a failure), flushes what it queued, then
     /// collects its results: the last one, or the first error.
     Result Finish(int sent, std::string_view sql);
@@ -142,7 +130,7 @@ class Connection {
 
     std::string dsn_;
     std::chrono::milliseconds statement_timeout_;
-    SocketWait* wait_;
+    fiber::SocketWait* wait_;
     std::unique_ptr<PGconn, decltype(&PQfinish)> conn_{nullptr, &PQfinish};
     std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
     std::vector<CommitHook> commit_hooks_;                   // of the open transaction

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "fiber/socket_wait.hpp"
 
 /// A small face for hiredis: owned contexts, deadlines on every call, reconnect on the next use.
 namespace sn::redis {
@@ -47,10 +48,14 @@ struct Reply {
 /// A command as its arguments: {"ZADD", key, score, member}.
 using Command = std::vector<std::string>;
 
-/// One connection; blocking, so use it from one thread at a time (Pool does that for coroutines).
+/// One connection. hiredis runs non-blocking underneath: every wait for the server goes through a
+/// fiber::SocketWait (redis::Pool's suspends a coroutine; without one the thread blocks), with the
+/// connect or command timeout as its deadline. Use it from one thread or coroutine at a time.
 class Connection {
    public:
-    explicit Connection(Options options);
+    /// Connects on first use. `wait` (not owned; nullptr: the thread blocks) must outlive it.
+    explicit Connection(Options options, fiber::SocketWait* wait = nullptr);
+    ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
@@ -61,10 +66,19 @@ class Connection {
     [[nodiscard]] std::vector<Reply> Pipeline(const std::vector<Command>& commands);
 
    private:
+    using Deadline = std::chrono::steady_clock::time_point;
     redisContext& Connected();
+    /// Writes out what hiredis has queued.
+    void Flush(redisContext& context, Deadline deadline);
+    /// The next reply, reading from the socket as long as none is complete.
+    [[nodiscard]] Reply Next(redisContext& context, Deadline deadline);
+    /// Waits for the socket; a passed deadline drops the connection and throws ConnectionError.
+    void WaitFor(fiber::SocketWait::Until until, Deadline deadline, std::string_view what);
+    void Disconnect() noexcept;
     [[noreturn]] void Fail(std::string_view what);
 
     Options options_;
+    fiber::SocketWait* wait_;
     std::unique_ptr<redisContext, decltype(&redisFree)> context_{nullptr, &redisFree};
 };
 
