@@ -28,17 +28,21 @@ std::optional<std::string> Context::Query(std::string_view name) const {
 }
 
 Response JsonResponse(Status status, const boost::json::value& body) {
+    return JsonTextResponse(status, boost::json::serialize(body));
+}
+
+Response JsonTextResponse(Status status, std::string body) {
     Response res{status, 11};
     res.set(beast_http::field::content_type, "application/json");
-    res.body() = boost::json::serialize(body);
+    res.body() = std::move(body);
     res.prepare_payload();
     return res;
 }
 
 Response ErrorResponse(Status status, std::string_view message, std::string_view request_id) {
-    return JsonResponse(status, boost::json::object{{"message", message},
-                                                    {"request_id", request_id},
-                                                    {"code", static_cast<int>(status)}});
+    return JsonResponse(
+        status,
+        boost::json::object{{"message", message}, {"request_id", request_id}, {"code", static_cast<int>(status)}});
 }
 
 }  // namespace sn::http

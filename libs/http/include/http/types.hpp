@@ -3,8 +3,6 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/json/array.hpp>
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
 #include <stdexcept>
@@ -12,6 +10,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "common/json_writer.hpp"
 
 namespace sn::http {
 
@@ -47,18 +47,25 @@ struct Context {
 /// A JSON response with the given status.
 [[nodiscard]] Response JsonResponse(Status status, const boost::json::value& body);
 
-/// A JSON array response of `items`, each made by `to_json(item, storage)`, all in one arena: a
-/// page of results is hundreds of small strings, whose mallocs and frees took an eighth of the
-/// machine while listing 100 messages.
-template <typename Items, typename MakeJson>
-[[nodiscard]] Response JsonArrayResponse(Status status, const Items& items, MakeJson to_json) {
-    boost::json::monotonic_resource arena(64 * 1024);
-    boost::json::array array(&arena);
-    array.reserve(items.size());
-    for (const auto& item : items) {
-        array.push_back(to_json(item, &arena));
-    }
-    return JsonResponse(status, boost::json::value(std::move(array)));
+/// A response of JSON text already written (by a JsonWriter).
+[[nodiscard]] Response JsonTextResponse(Status status, std::string body);
+
+/// A JSON response of one item, written by `write(json, item)`.
+template <typename Item, typename Write>
+[[nodiscard]] Response JsonItemResponse(Status status, const Item& item, Write write) {
+    JsonWriter json;
+    write(json, item);
+    return JsonTextResponse(status, std::move(json).Take());
+}
+
+/// A JSON array response of `items`, each written by `write(json, item)` straight into the body:
+/// a page of results is hundreds of small strings, and building them as a tree of JSON values
+/// first took a malloc each (an eighth of the machine while listing 100 messages).
+template <typename Items, typename Write>
+[[nodiscard]] Response JsonArrayResponse(Status status, const Items& items, Write write) {
+    JsonWriter json(64 + items.size() * 256);
+    json.Array(items, write);
+    return JsonTextResponse(status, std::move(json).Take());
 }
 
 /// The contract's error body `{message, request_id, code}`, code = the HTTP status.

@@ -2,8 +2,8 @@
 
 #include <boost/json/array.hpp>
 #include <chrono>
-#include <ctime>
 
+#include "common/time.hpp"
 #include "feed/events.hpp"
 #include "http/input.hpp"
 
@@ -20,17 +20,6 @@ using sn::http::Verb;
 using Awaitable = boost::asio::awaitable<Response>;
 
 namespace {
-
-std::string IsoTime(std::int64_t micros) {
-    const std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char text[40];
-    const auto n = std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
-    char fraction[16];
-    std::snprintf(fraction, sizeof(fraction), ".%06lldZ", static_cast<long long>(micros % 1'000'000));
-    return std::string(text, n) + fraction;
-}
 
 /// Locks the post and checks that the caller wrote it: 404 when there is none, 403 for others.
 void RequireAuthor(sn::pg::Connection& conn, const std::string& post_id, const std::string& user_id) {
@@ -57,12 +46,17 @@ PostEdit ParsePostEdit(std::string_view body) {
     return edit;
 }
 
-boost::json::object ToJson(const Post& post, boost::json::storage_ptr storage) {
-    return boost::json::object({{"id", post.id},
-                                {"text", post.text},
-                                {"author_user_id", post.author_id},
-                                {"created_at", IsoTime(post.created_us)}},
-                               std::move(storage));
+void WriteJson(sn::JsonWriter& json, const Post& post) {
+    json.BeginObject()
+        .Key("id")
+        .String(post.id)
+        .Key("text")
+        .String(post.text)
+        .Key("author_user_id")
+        .String(post.author_id)
+        .Key("created_at")
+        .StringFrom([&post](std::string& out) { sn::time::AppendIsoMicros(out, post.created_us); })
+        .EndObject();
 }
 
 void AddPostRoutes(sn::http::Router& router, sn::pg::Pool& db, feed::FeedService& feed) {
@@ -108,14 +102,14 @@ void AddPostRoutes(sn::http::Router& router, sn::pg::Pool& db, feed::FeedService
         if (!post) {
             throw HttpError(Status::not_found, "post not found");
         }
-        co_return JsonResponse(Status::ok, ToJson(*post));
+        co_return sn::http::JsonItemResponse(Status::ok, *post, WriteJson);
     });
 
     router.Add(Verb::get, "/post/feed", Access::kAuthenticated, [&feed](Context& ctx) -> Awaitable {
         const auto offset = input::QueryInt(ctx, "offset", 0, 0, 1000);
         const auto limit = input::QueryInt(ctx, "limit", 10, 1, 1000);
         const auto page = co_await feed.Read(ctx.user_id, offset, limit);
-        co_return sn::http::JsonArrayResponse(Status::ok, page, ToJson);
+        co_return sn::http::JsonArrayResponse(Status::ok, page, WriteJson);
     });
 }
 

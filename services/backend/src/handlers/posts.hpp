@@ -1,8 +1,8 @@
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <string_view>
 
+#include "common/json_writer.hpp"
 #include "feed/feed_service.hpp"
 #include "http/router.hpp"
 #include "pg/pool.hpp"
@@ -23,7 +23,7 @@ struct PostEdit {
 [[nodiscard]] std::string ParsePostText(std::string_view body);
 [[nodiscard]] PostEdit ParsePostEdit(std::string_view body);
 /// The contract's Post object (+ created_at).
-[[nodiscard]] boost::json::object ToJson(const Post& post, boost::json::storage_ptr storage = {});
+void WriteJson(sn::JsonWriter& json, const Post& post);
 
 /// /post/create, /post/update, /post/delete/{id}, /post/get/{id} and /post/feed.
 void AddPostRoutes(sn::http::Router& router, sn::pg::Pool& db, feed::FeedService& feed);

@@ -28,14 +28,21 @@ NewUser ParseNewUser(std::string_view body) {
     return user;
 }
 
-boost::json::object ToJson(const User& user, boost::json::storage_ptr storage) {
-    return boost::json::object({{"id", user.id},
-                                {"first_name", user.first_name},
-                                {"second_name", user.second_name},
-                                {"birthdate", user.birthdate},
-                                {"biography", user.biography},
-                                {"city", user.city}},
-                               std::move(storage));
+void WriteJson(sn::JsonWriter& json, const User& user) {
+    json.BeginObject()
+        .Key("id")
+        .String(user.id)
+        .Key("first_name")
+        .String(user.first_name)
+        .Key("second_name")
+        .String(user.second_name)
+        .Key("birthdate")
+        .String(user.birthdate)
+        .Key("biography")
+        .String(user.biography)
+        .Key("city")
+        .String(user.city)
+        .EndObject();
 }
 
 void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::auth::TokenSigner& signer) {
@@ -65,7 +72,7 @@ void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::au
         if (!user) {
             throw HttpError(Status::not_found, "user not found");
         }
-        co_return JsonResponse(Status::ok, ToJson(*user));
+        co_return sn::http::JsonItemResponse(Status::ok, *user, WriteJson);
     });
 
     router.Add(Verb::get, "/user/search", Access::kPublic, [&users](Context& ctx) -> Awaitable {
@@ -73,7 +80,7 @@ void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::au
         const auto last = input::QueryString(ctx, "last_name", 1, 100);
         const auto limit = static_cast<int>(input::QueryInt(ctx, "limit", 100, 1, 1000));
         const auto found = co_await users.Search(first, last, limit);
-        co_return sn::http::JsonArrayResponse(Status::ok, found, ToJson);
+        co_return sn::http::JsonArrayResponse(Status::ok, found, WriteJson);
     });
 
     router.Add(Verb::get, "/auth/whoami", Access::kAuthenticated, [](Context& ctx) -> Awaitable {

@@ -1,7 +1,6 @@
 #include "handlers/dialogs.hpp"
 
-#include <boost/json/array.hpp>
-
+#include "common/time.hpp"
 #include "http/input.hpp"
 
 namespace dialogs {
@@ -29,14 +28,21 @@ std::string Peer(const Context& ctx) {
 
 }  // namespace
 
-boost::json::object ToJson(const Message& message, boost::json::storage_ptr storage) {
-    return boost::json::object({{"id", message.id},
-                                {"from", message.author_id},
-                                {"to", message.recipient_id},
-                                {"text", message.text},
-                                {"state", message.state},
-                                {"created_at", message.created_at}},
-                               std::move(storage));
+void WriteJson(sn::JsonWriter& json, const MessageView& message) {
+    json.BeginObject()
+        .Key("id")
+        .String(message.id)
+        .Key("from")
+        .String(message.author_id)
+        .Key("to")
+        .String(message.recipient_id)
+        .Key("text")
+        .String(message.text)
+        .Key("state")
+        .String(message.state)
+        .Key("created_at")
+        .StringFrom([&message](std::string& out) { sn::time::AppendIsoMicros(out, message.created_us); })
+        .EndObject();
 }
 
 void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, bool mark_as_read_on_listing) {
@@ -46,7 +52,7 @@ void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, bool mark_as_re
         const auto message = co_await db.Run([&](sn::pg::Connection& conn) {
             return MessageStore::Send(conn, ctx.user_id, peer, text, ctx.request_id);
         });
-        co_return JsonResponse(Status::ok, ToJson(message));
+        co_return sn::http::JsonItemResponse(Status::ok, message.View(), WriteJson);
     });
 
     router.Add(Verb::get, "/dialog/{user_id}/list", Access::kAuthenticated,
@@ -57,21 +63,25 @@ void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, bool mark_as_re
                    if (auto cursor = ctx.Query("before")) {
                        before = input::Uuid(*cursor, "before");
                    }
-                   const auto read_page = [&](sn::pg::Connection& conn) {
-                       return MessageStore::Page(conn, ctx.user_id, peer, before, limit);
+                   // The page is written out while its rows are still in libpq's result, so
+                   // nothing is copied per message.
+                   const auto list_page = [&](sn::pg::Connection& conn) {
+                       const auto page = MessageStore::Page(conn, ctx.user_id, peer, before, limit);
+                       sn::JsonWriter json(64 + page.messages.size() * 256);
+                       return std::move(json.Array(page.messages, WriteJson)).Take();
                    };
                    // Marking writes, so page and marks share a transaction; a plain read is one
                    // statement, without BEGIN and COMMIT round trips.
-                   std::vector<Message> page;
+                   std::string body;
                    if (mark_as_read_on_listing) {
-                       page = co_await db.Transact([&](sn::pg::Connection& conn) {
+                       body = co_await db.Transact([&](sn::pg::Connection& conn) {
                            (void)MessageStore::MarkRead(conn, ctx.user_id, peer, ctx.request_id);
-                           return read_page(conn);
+                           return list_page(conn);
                        });
                    } else {
-                       page = co_await db.Run(read_page);
+                       body = co_await db.Run(list_page);
                    }
-                   co_return sn::http::JsonArrayResponse(Status::ok, page, ToJson);
+                   co_return sn::http::JsonTextResponse(Status::ok, std::move(body));
                });
 
     router.Add(Verb::post, "/dialog/{user_id}/read", Access::kAuthenticated, [&db](Context& ctx) -> Awaitable {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pg/connection.hpp"
@@ -13,13 +14,33 @@
 
 namespace dialogs {
 
+/// A message as the API shows it, viewing strings that someone else keeps.
+struct MessageView {
+    std::string_view id;
+    std::string_view author_id;
+    std::string_view recipient_id;
+    std::string_view text;
+    std::string_view state;
+    std::int64_t created_us = 0;  // since the Unix epoch
+};
+
+/// A message that keeps its own strings.
 struct Message {
     std::string id;
     std::string author_id;
     std::string recipient_id;
     std::string text;
     std::string state;
-    std::string created_at;
+    std::int64_t created_us = 0;
+
+    [[nodiscard]] MessageView View() const noexcept { return {id, author_id, recipient_id, text, state, created_us}; }
+};
+
+/// A page of a dialog: views into the query's result, which it keeps, and into the two
+/// participants' ids, which the caller keeps. Nothing is copied per message.
+struct MessagePage {
+    sn::pg::Result rows;
+    std::vector<MessageView> messages;  // oldest first
 };
 
 /// What applying one reply did, for metrics.
@@ -45,8 +66,9 @@ class MessageStore {
                         const std::string& request_id);
 
     /// Up to `limit` messages of the dialog older than `before` (all when nullopt), oldest first.
-    static std::vector<Message> Page(sn::pg::Connection& conn, const std::string& me, const std::string& peer,
-                                     const std::optional<std::string>& before, int limit);
+    /// `me` and `peer` must outlive the page.
+    static MessagePage Page(sn::pg::Connection& conn, const std::string& me, const std::string& peer,
+                            const std::optional<std::string>& before, int limit);
 
     /// Moves the messages the replies name on, guarded by their expected state and event, so a
     /// replayed or stale reply changes nothing. The counted increments of all the replies go in
