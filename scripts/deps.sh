@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-context1.81-dev
-    libpq-dev librabbitmq-dev libhiredis-dev libsodium-dev
+    libpq-dev librabbitmq-dev libhiredis-dev libsodium-dev libssl-dev
     libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
     postgresql-15 rabbitmq-server redis-server supervisor
     curl jq wrk gnuplot-nox

@@ -11,6 +11,7 @@
 
 #include "common/ids.hpp"
 #include "redis/pool.hpp"
+#include "redis/script.hpp"
 
 namespace sn::redis {
 namespace {
@@ -37,6 +38,32 @@ TEST(RedisLive, CommandsAndPipeline) {
     EXPECT_EQ(replies[3].integer, 2);
     EXPECT_TRUE(replies[4].IsError());
     EXPECT_THROW((void)Checked(replies[4]), std::runtime_error);
+}
+
+TEST(RedisLive, ScriptsRunByTheirHashAndComeBackAfterAFlush) {
+    Connection conn(LiveOptions());
+    const Script script("return {KEYS[1], ARGV[1], redis.call('INCR', KEYS[1])}");
+    EXPECT_EQ(conn.Run({"SCRIPT", "LOAD", "return {KEYS[1], ARGV[1], redis.call('INCR', KEYS[1])}"}).str,
+              script.Sha1());
+    const auto key = "test:" + ids::NewUuid();
+    ASSERT_EQ(conn.Run({"SCRIPT", "FLUSH"}).str, "OK");  // as after a restart: Redis knows no script
+    const auto first = script.Run(conn, {{key}, {"a"}});
+    ASSERT_EQ(first.elements.size(), 3U) << first.str;
+    EXPECT_EQ(first.elements[0].str, key);
+    EXPECT_EQ(first.elements[1].str, "a");
+    EXPECT_EQ(first.elements[2].integer, 1);
+    EXPECT_EQ(conn.Run({"SCRIPT", "EXISTS", script.Sha1()}).elements.at(0).integer, 1);  // cached again
+
+    ASSERT_EQ(conn.Run({"SCRIPT", "FLUSH"}).str, "OK");
+    const auto many = script.RunMany(conn, {{{key}, {"b"}}, {{key}, {"c"}}, {{key}, {"d"}}});
+    ASSERT_EQ(many.size(), 3U);
+    for (std::size_t i = 0; i < many.size(); ++i) {
+        ASSERT_EQ(many[i].elements.size(), 3U) << many[i].str;
+        EXPECT_EQ(many[i].elements[1].str, std::string(1, static_cast<char>('b' + i)));
+    }
+    // Each call ran exactly once: 1 + 3 increments.
+    EXPECT_EQ(conn.Run({"GET", key}).str, "4");
+    (void)conn.Run({"DEL", key});
 }
 
 template <typename T>

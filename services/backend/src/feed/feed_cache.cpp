@@ -4,7 +4,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <stdexcept>
 #include <unordered_set>
+
+#include "redis/script.hpp"
 
 namespace backend::feed {
 namespace {
@@ -20,9 +23,28 @@ std::string CelebritiesKey(std::string_view user) { return "feed:" + std::string
 std::string GenerationKey(std::string_view user) { return "feed:" + std::string(user) + ":generation"; }
 std::string BodyKey(std::string_view post) { return "post:" + std::string(post); }
 
+// KEYS: feed, celebrities, generation. ARGV: count, offset, limit, the body keys' prefix.
+// The first `count` entries after the marker, the celebrities, the generation, and the bodies of
+// the entries [offset, offset + limit): a read in one round trip. (The body keys are not among
+// KEYS; that is fine outside Redis Cluster, which this cache does not use.)
+const sn::redis::Script kReadScript(R"lua(
+local range = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]), 'WITHSCORES')
+local bodies = {}
+if range[1] == '!' then
+  local keys = {}
+  for i = tonumber(ARGV[2]), tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1 do
+    local id = range[3 + 2 * i]
+    if not id then break end
+    keys[#keys + 1] = ARGV[4] .. id
+  end
+  if #keys > 0 then bodies = redis.call('MGET', unpack(keys)) end
+end
+return {range, redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]), bodies}
+)lua");
+
 // KEYS: feed, celebrities, generation. ARGV: generation, celebrities, length, score, id, ...
 // Adds to what is there (a fan-out may have raced ahead of the rebuild's snapshot).
-constexpr std::string_view kStoreScript = R"lua(
+const sn::redis::Script kStoreScript(R"lua(
 if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[1] then return 0 end
 for i = 4, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('ZADD', KEYS[1], '+inf', '!')
@@ -31,17 +53,17 @@ local n = redis.call('ZCARD', KEYS[1])
 if n > keep then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - keep - 1) end
 redis.call('SET', KEYS[2], ARGV[2])
 return 1
-)lua";
+)lua");
 
 // KEYS: feed. ARGV: score, id, length.
-constexpr std::string_view kFanOutScript = R"lua(
+const sn::redis::Script kFanOutScript(R"lua(
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 local keep = tonumber(ARGV[3])
 if redis.call('ZSCORE', KEYS[1], '!') then keep = keep + 1 end
 local n = redis.call('ZCARD', KEYS[1])
 if n > keep then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - keep - 1) end
 return 1
-)lua";
+)lua");
 
 std::int64_t ToInt(std::string_view text) {
     std::int64_t value = 0;
@@ -67,6 +89,27 @@ std::vector<std::string> SplitIds(std::string_view joined) {
         start = end + 1;
     }
     return ids;
+}
+
+/// A body as PutBodies stored it; nullopt when missing or not in that form.
+std::optional<Post> ParseBody(const std::string& post_id, const sn::redis::Reply& stored) {
+    if (stored.type != sn::redis::Reply::Type::kString) {
+        return std::nullopt;
+    }
+    boost::system::error_code ec;
+    const auto value = boost::json::parse(stored.str, ec);
+    if (ec || !value.is_object()) {
+        return std::nullopt;
+    }
+    const auto& obj = value.get_object();
+    const auto* text = obj.if_contains("text");
+    const auto* author = obj.if_contains("author_user_id");
+    const auto* created = obj.if_contains("created_us");
+    if (text == nullptr || author == nullptr || created == nullptr || !text->is_string() || !author->is_string() ||
+        !created->is_int64()) {
+        return std::nullopt;
+    }
+    return Post{post_id, std::string(author->get_string()), std::string(text->get_string()), created->get_int64()};
 }
 
 void RunChecked(sn::redis::Connection& redis, const std::vector<sn::redis::Command>& commands) {
@@ -96,20 +139,31 @@ std::vector<Entry> MergeNewestFirst(std::vector<Entry> cached, const std::vector
     return {cached.begin() + static_cast<std::ptrdiff_t>(offset), cached.begin() + static_cast<std::ptrdiff_t>(end)};
 }
 
-std::optional<CachedFeed> Read(sn::redis::Connection& redis, const std::string& user_id, std::int64_t count,
-                               std::string& generation) {
-    const auto replies = redis.Pipeline({{"ZREVRANGE", FeedKey(user_id), "0", std::to_string(count), "WITHSCORES"},
-                                         {"GET", CelebritiesKey(user_id)},
-                                         {"GET", GenerationKey(user_id)}});
-    const auto& range = sn::redis::Checked(replies[0]).elements;
-    generation = replies[2].IsNil() ? "0" : sn::redis::Checked(replies[2]).str;
-    if (range.size() < 2 || range[0].str != kMarker || replies[1].IsNil()) {
+std::optional<CachedFeed> Read(sn::redis::Connection& redis, const std::string& user_id, std::int64_t offset,
+                               std::int64_t limit, std::string& generation) {
+    const auto reply = kReadScript.Run(
+        redis, {{FeedKey(user_id), CelebritiesKey(user_id), GenerationKey(user_id)},
+                {std::to_string(offset + limit), std::to_string(offset), std::to_string(limit), BodyKey("")}});
+    const auto& parts = sn::redis::Checked(reply).elements;  // range, celebrities, generation, bodies
+    if (parts.size() != 4) {
+        throw std::runtime_error("redis: the feed read script answered with " + std::to_string(parts.size()) +
+                                 " parts");
+    }
+    const auto& range = parts[0].elements;
+    generation = parts[2].IsNil() ? "0" : parts[2].str;
+    if (range.size() < 2 || range[0].str != kMarker || parts[1].IsNil()) {
         return std::nullopt;
     }
     CachedFeed feed;
-    feed.celebrities = SplitIds(sn::redis::Checked(replies[1]).str);
+    feed.celebrities = SplitIds(parts[1].str);
     for (std::size_t i = 2; i + 1 < range.size(); i += 2) {
         feed.entries.push_back(Entry{range[i].str, ToInt(range[i + 1].str)});
+    }
+    const auto& bodies = parts[3].elements;
+    for (std::size_t i = 0; i < bodies.size() && static_cast<std::size_t>(offset) + i < feed.entries.size(); ++i) {
+        if (auto post = ParseBody(feed.entries[static_cast<std::size_t>(offset) + i].post_id, bodies[i])) {
+            feed.bodies.push_back(std::move(*post));
+        }
     }
     return feed;
 }
@@ -120,20 +174,13 @@ bool Store(sn::redis::Connection& redis, const std::string& user_id, const std::
     for (const auto& id : celebrities) {
         joined += joined.empty() ? id : "," + id;
     }
-    sn::redis::Command command{"EVAL",
-                               std::string(kStoreScript),
-                               "3",
-                               FeedKey(user_id),
-                               CelebritiesKey(user_id),
-                               GenerationKey(user_id),
-                               generation,
-                               joined,
-                               std::to_string(kFeedLength)};
+    sn::redis::Script::Call call{{FeedKey(user_id), CelebritiesKey(user_id), GenerationKey(user_id)},
+                                 {generation, joined, std::to_string(kFeedLength)}};
     for (const auto& post : newest) {
-        command.push_back(std::to_string(post.created_us));
-        command.push_back(post.id);
+        call.args.push_back(std::to_string(post.created_us));
+        call.args.push_back(post.id);
     }
-    return sn::redis::Checked(redis.Run(command)).integer == 1;
+    return sn::redis::Checked(kStoreScript.Run(redis, call)).integer == 1;
 }
 
 void Invalidate(sn::redis::Connection& redis, const std::vector<std::string>& user_ids) {
@@ -147,14 +194,18 @@ void Invalidate(sn::redis::Connection& redis, const std::vector<std::string>& us
 }
 
 void FanOut(sn::redis::Connection& redis, const Post& post, const std::vector<std::string>& followers) {
-    std::vector<sn::redis::Command> commands;
-    commands.reserve(followers.size());
+    std::vector<sn::redis::Script::Call> calls;
+    calls.reserve(followers.size());
     const auto score = std::to_string(post.created_us);
     const auto length = std::to_string(kFeedLength);
     for (const auto& follower : followers) {
-        commands.push_back({"EVAL", std::string(kFanOutScript), "1", FeedKey(follower), score, post.id, length});
+        calls.push_back({{FeedKey(follower)}, {score, post.id, length}});
     }
-    RunChecked(redis, commands);
+    if (!calls.empty()) {
+        for (const auto& reply : kFanOutScript.RunMany(redis, calls)) {
+            (void)sn::redis::Checked(reply);
+        }
+    }
 }
 
 void Remove(sn::redis::Connection& redis, const std::string& post_id, const std::vector<std::string>& user_ids) {
@@ -177,24 +228,7 @@ std::vector<std::optional<Post>> GetBodies(sn::redis::Connection& redis, const s
     }
     const auto reply = sn::redis::Checked(redis.Run(command));
     for (std::size_t i = 0; i < reply.elements.size() && i < bodies.size(); ++i) {
-        if (reply.elements[i].type != sn::redis::Reply::Type::kString) {
-            continue;
-        }
-        boost::system::error_code ec;
-        const auto value = boost::json::parse(reply.elements[i].str, ec);
-        if (ec || !value.is_object()) {
-            continue;
-        }
-        const auto& obj = value.get_object();
-        const auto* text = obj.if_contains("text");
-        const auto* author = obj.if_contains("author_user_id");
-        const auto* created = obj.if_contains("created_us");
-        if (text == nullptr || author == nullptr || created == nullptr || !text->is_string() || !author->is_string() ||
-            !created->is_int64()) {
-            continue;
-        }
-        bodies[i] =
-            Post{post_ids[i], std::string(author->get_string()), std::string(text->get_string()), created->get_int64()};
+        bodies[i] = ParseBody(post_ids[i], reply.elements[i]);
     }
     return bodies;
 }

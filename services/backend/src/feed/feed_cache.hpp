@@ -27,6 +27,7 @@ struct Entry {
 struct CachedFeed {
     std::vector<Entry> entries;
     std::vector<std::string> celebrities;
+    std::vector<Post> bodies;  // of the entries [offset, offset + limit) that Redis holds
 };
 
 /// Pure: the entries of both lists, newest first (ties by id, descending, as SQL orders them),
@@ -34,10 +35,11 @@ struct CachedFeed {
 [[nodiscard]] std::vector<Entry> MergeNewestFirst(std::vector<Entry> cached, const std::vector<Entry>& more,
                                                   std::size_t offset, std::size_t limit);
 
-/// Reads the first `count` entries. nullopt when the feed is not materialised (cold, flushed,
-/// evicted or invalidated); `generation` then says what a rebuild must be stamped with.
+/// Reads the first offset + limit entries, and the bodies of [offset, offset + limit), in one round
+/// trip. nullopt when the feed is not materialised (cold, flushed, evicted or invalidated);
+/// `generation` then says what a rebuild must be stamped with.
 [[nodiscard]] std::optional<CachedFeed> Read(sn::redis::Connection& redis, const std::string& user_id,
-                                             std::int64_t count, std::string& generation);
+                                             std::int64_t offset, std::int64_t limit, std::string& generation);
 /// Stores a feed rebuilt from the tables unless it was invalidated since `generation` was read;
 /// false then (the caller reads from the tables this time).
 [[nodiscard]] bool Store(sn::redis::Connection& redis, const std::string& user_id, const std::string& generation,

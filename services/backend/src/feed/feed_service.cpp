@@ -50,10 +50,13 @@ boost::asio::awaitable<std::optional<std::vector<Post>>> FeedService::ReadCached
     const std::int64_t count = offset + limit;
     std::string generation;
     auto cached = co_await redis_.Run(
-        [&](sn::redis::Connection& redis) { return feed::Read(redis, user_id, count, generation); });
+        [&](sn::redis::Connection& redis) { return feed::Read(redis, user_id, offset, limit, generation); });
     std::unordered_map<std::string, Post> known;
     if (cached) {
         hits_.Add();
+        for (auto& post : cached->bodies) {
+            known.emplace(post.id, std::move(post));
+        }
     } else {
         rebuilds_.Add();
         std::vector<std::string> celebrities;
@@ -68,7 +71,7 @@ boost::asio::awaitable<std::optional<std::vector<Post>>> FeedService::ReadCached
         if (!stored) {
             co_return std::nullopt;  // invalidated meanwhile: this snapshot may be stale
         }
-        cached = CachedFeed{ToEntries(newest), std::move(celebrities)};
+        cached = CachedFeed{ToEntries(newest), std::move(celebrities), {}};
         for (const auto& post : newest) {
             known.emplace(post.id, post);
         }
