@@ -36,9 +36,9 @@ void Publish(detail::Connection& connection, const OutgoingMessage& message) {
         properties._flags |= AMQP_BASIC_HEADERS_FLAG;
         properties.headers = amqp_table_t{1, &request_id};
     }
-    // mandatory=1: an unroutable message comes back as basic.return instead of vanishing.
+    // mandatory: an unroutable message comes back as basic.return instead of vanishing.
     connection.CheckStatus(amqp_basic_publish(connection.Get(), detail::kChannel, detail::Bytes(message.exchange),
-                                              detail::Bytes(message.routing_key), /*mandatory=*/1,
+                                              detail::Bytes(message.routing_key), message.mandatory ? 1 : 0,
                                               /*immediate=*/0, &properties, detail::Bytes(message.body)),
                            "basic.publish to " + message.exchange);
 }

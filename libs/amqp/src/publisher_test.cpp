@@ -96,6 +96,13 @@ TEST(Publisher, UnroutableMessageIsNotDelivered) {
     // The stream is still in step after the returns.
     EXPECT_EQ(publisher.PublishBatch(std::vector{Event(exchange, "routed", "{}")}, 5s), std::vector<bool>{true});
     EXPECT_EQ(CountMessages(BrokerOptions(), queue), 3u);
+
+    // Not mandatory: the broker drops it without a return, and says so with a plain ack.
+    OutgoingMessage hint = lost;
+    hint.mandatory = false;
+    EXPECT_EQ(publisher.PublishBatch(std::vector{hint, Event(exchange, "routed", "{}")}, 5s),
+              (std::vector<bool>{true, true}));
+    EXPECT_EQ(CountMessages(BrokerOptions(), queue), 4u);
 }
 
 TEST(Publisher, MissingExchangeThrowsThenRecovers) {

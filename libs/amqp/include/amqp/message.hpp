@@ -13,6 +13,10 @@ struct OutgoingMessage {
     std::string correlation_id{};  ///< the saga id
     std::string request_id{};      ///< carried as header x-request-id when non-empty
     std::string body{};
+    /// true: a message no queue takes comes back (basic.return) and counts as not delivered, with a
+    /// warning. false: it is dropped quietly, for hints most of which nobody listens for (the live
+    /// feed of a follower who is offline).
+    bool mandatory = true;
 };
 
 /// One received message; the strings are copies, valid after the batch is settled.

@@ -28,7 +28,7 @@ class Publisher {
 
     /// Publishes all messages, then waits until the broker settled each one or `timeout` passed.
     /// Element i is true only when message i was acked and not returned as unroutable; false
-    /// when it was nacked or had no queue to go to. Throws AmqpError on a connection or channel
+    /// when it was nacked or, being mandatory, had no queue to go to. Throws AmqpError on a connection or channel
     /// failure or on timeout (the outcome of every message is then unknown: publish them again;
     /// consumers deduplicate on message_id).
     [[nodiscard]] std::vector<bool> PublishBatch(std::span<const OutgoingMessage> messages,

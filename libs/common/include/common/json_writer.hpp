@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -56,5 +57,13 @@ class JsonWriter {
     std::string out_;
     bool after_value_ = false;
 };
+
+/// The JSON text of an array of `items`, each written by `write(json, item)`.
+template <typename Items, typename Write>
+[[nodiscard]] std::string JsonArray(const Items& items, Write write) {
+    JsonWriter json(64 + std::size(items) * 256);  // room for typical rows without growing
+    json.Array(items, write);
+    return std::move(json).Take();
+}
 
 }  // namespace sn

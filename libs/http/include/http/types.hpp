@@ -63,9 +63,7 @@ template <typename Item, typename Write>
 /// first took a malloc each (an eighth of the machine while listing 100 messages).
 template <typename Items, typename Write>
 [[nodiscard]] Response JsonArrayResponse(Status status, const Items& items, Write write) {
-    JsonWriter json(64 + items.size() * 256);
-    json.Array(items, write);
-    return JsonTextResponse(status, std::move(json).Take());
+    return JsonTextResponse(status, JsonArray(items, write));
 }
 
 /// The contract's error body `{message, request_id, code}`, code = the HTTP status.

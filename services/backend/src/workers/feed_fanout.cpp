@@ -136,7 +136,8 @@ void FeedFanout::QueueLive(const Post& post, const std::vector<std::string>& fol
                                                           .message_id = sn::ids::NewUuid(),
                                                           .correlation_id = post.id,
                                                           .request_id = request_id,
-                                                          .body = body});
+                                                          .body = body,
+                                                          .mandatory = false});
     }
 }
 

@@ -67,8 +67,7 @@ void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, bool mark_as_re
                    // nothing is copied per message.
                    const auto list_page = [&](sn::pg::Connection& conn) {
                        const auto page = MessageStore::Page(conn, ctx.user_id, peer, before, limit);
-                       sn::JsonWriter json(64 + page.messages.size() * 256);
-                       return std::move(json.Array(page.messages, WriteJson)).Take();
+                       return sn::JsonArray(page.messages, WriteJson);
                    };
                    // Marking writes, so page and marks share a transaction; a plain read is one
                    // statement, without BEGIN and COMMIT round trips.
