@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <thread>
+#include <vector>
 
 namespace sn::ids {
 namespace {
@@ -23,6 +25,39 @@ TEST(Uuid, NewIsOrderedByTimeAcrossMilliseconds) {
     const auto first = NewUuid();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
     EXPECT_LT(first, NewUuid());
+}
+
+TEST(Uuid, NewIsStrictlyIncreasingWithinAMillisecond) {
+    // Thousands per millisecond: random bits alone would order about half of them wrongly.
+    auto previous = NewUuid();
+    for (int i = 0; i < 100'000; ++i) {
+        auto next = NewUuid();
+        ASSERT_LT(previous, next) << "after " << i;
+        ASSERT_EQ(next[14], '7');
+        previous = std::move(next);
+    }
+}
+
+TEST(Uuid, NewIsStrictlyIncreasingOnEveryThread) {
+    std::vector<std::vector<std::string>> made(4);
+    std::vector<std::thread> threads;
+    for (auto& ids : made) {
+        threads.emplace_back([&ids] {
+            for (int i = 0; i < 20'000; ++i) {
+                ids.push_back(NewUuid());
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    std::set<std::string> all;
+    for (const auto& ids : made) {
+        EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end(), std::less_equal<>()) &&
+                    std::adjacent_find(ids.begin(), ids.end()) == ids.end());
+        all.insert(ids.begin(), ids.end());
+    }
+    EXPECT_EQ(all.size(), 80'000U);
 }
 
 TEST(Uuid, RejectsMalformed) {

@@ -42,6 +42,45 @@ class MessageStoreTest : public ::testing::Test {
     std::string schema_;
 };
 
+// A page is the dialog's messages oldest first, each with its author and recipient and its
+// created_at to the microsecond (the service formats it; PostgreSQL's exact value is the reference).
+TEST_F(MessageStoreTest, PageListsTheDialogOldestFirstWithExactTimes) {
+    const auto me = sn::ids::NewUuid();
+    const auto peer = sn::ids::NewUuid();
+    const auto stranger = sn::ids::NewUuid();
+    const std::vector<std::string> texts{"first", "second", "third", "fourth", "fifth", "sixth"};
+    std::vector<Message> sent;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const bool mine = i % 2 == 0;
+        sent.push_back(MessageStore::Send(conn_, mine ? me : peer, mine ? peer : me, texts[i], "r"));
+    }
+    (void)MessageStore::Send(conn_, me, stranger, "elsewhere", "r");
+    // Times at the edges of the formatting: whole seconds, one microsecond either side, far dates.
+    const std::vector<std::string> times{"2026-11-29 06:32:49.471123+00", "1970-01-01 00:00:00+00",
+                                         "1969-12-31 23:59:59.999999+00", "2000-02-29 00:00:00.000001+00",
+                                         "2099-12-31 23:59:59.999999+00", "2038-01-19 03:14:08.5+00"};
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        (void)conn_.Exec("UPDATE messages SET created_at = $2::timestamptz WHERE id = $1", sent[i].id, times[i]);
+    }
+    const auto page = MessageStore::Page(conn_, me, peer, std::nullopt, 100);
+    ASSERT_EQ(page.messages.size(), sent.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        const auto& listed = page.messages[i];
+        EXPECT_EQ(listed.id, sent[i].id);
+        EXPECT_EQ(listed.author_id, sent[i].author_id);
+        EXPECT_EQ(listed.recipient_id, sent[i].recipient_id);
+        EXPECT_EQ(listed.text, sent[i].text);
+        EXPECT_EQ(listed.state, "PENDING_UNREAD");
+        const auto exact = conn_.Exec("SELECT (extract(epoch FROM $1::timestamptz) * 1000000)::bigint", times[i]);
+        EXPECT_EQ(listed.created_us, exact.Int(0, 0)) << times[i];
+    }
+    const auto older = MessageStore::Page(conn_, peer, me, sent[3].id, 2);  // the other side, paged
+    ASSERT_EQ(older.messages.size(), 2U);
+    EXPECT_EQ(older.messages[0].id, sent[1].id);
+    EXPECT_EQ(older.messages[1].id, sent[2].id);
+    EXPECT_EQ(older.messages[1].author_id, me);
+}
+
 // PostgreSQL's statistics lag: taken while nothing was pending, they say a pending row is rare.
 // A reply must then still find its messages by id or event, not read the partial index of every
 // pending row (which, behind a backlog, made each batch of 200 replies take a second).
