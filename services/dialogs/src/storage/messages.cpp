@@ -1,6 +1,9 @@
 #include "storage/messages.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <map>
+#include <stdexcept>
 
 #include "common/ids.hpp"
 #include "saga/outbox.hpp"
@@ -12,8 +15,12 @@ using sn::saga::Action;
 using sn::saga::CountRequest;
 using sn::saga::Verdict;
 
-// Microseconds since the Unix epoch: formatted by the service (sn::time), not per row by PostgreSQL.
-#define SN_CREATED_US "(extract(epoch FROM created_at) * 1000000)::bigint"
+// Seconds since the Unix epoch as a float8, read back as whole microseconds (CreatedMicros) and
+// formatted by the service (sn::time), not per row by PostgreSQL: to_char cost a fifth of its work
+// in listing, and the exact numeric `extract(epoch ...)` another fifth of a page (pgbench of the
+// page statement: 9,907 pages/s with it, 11,452 with this). A double holds the microsecond of any
+// date before 2106 within a quarter of a microsecond, so rounding finds it exactly (live test).
+#define SN_CREATED_US "date_part('epoch', created_at)"
 
 // With its increment event in one statement (saga::EnqueueWith): parameters from $7.
 constexpr std::string_view kInsert =
@@ -106,6 +113,17 @@ sn::saga::OutboxEvent ToOutbox(CountRequest request, const std::string& request_
             sn::saga::ToJson(request)};
 }
 
+/// A SN_CREATED_US column as microseconds since the epoch.
+std::int64_t CreatedMicros(const sn::pg::Result& rows, int row, int col) {
+    const auto text = rows.Text(row, col);
+    double seconds = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (ec != std::errc{} || end != text.data() + text.size()) {
+        throw std::runtime_error("created_at is not a number of seconds: " + std::string(text));
+    }
+    return std::llround(seconds * 1e6);
+}
+
 std::vector<std::string> Column(const sn::pg::Result& rows, int col) {
     std::vector<std::string> out;
     out.reserve(static_cast<std::size_t>(rows.Rows()));
@@ -131,7 +149,7 @@ Message MessageStore::Send(sn::pg::Connection& conn, const std::string& author, 
     const auto event_id = sn::ids::NewUuid();
     const auto event = ToOutbox({event_id, Action::kIncrement, author, recipient, {message.id}}, request_id);
     message.created_us =
-        sn::saga::EnqueueWith(conn, event, kInsert, message.id, author, recipient, text, event_id).Int(0, 0);
+        CreatedMicros(sn::saga::EnqueueWith(conn, event, kInsert, message.id, author, recipient, text, event_id), 0, 0);
     return message;
 }
 
@@ -164,8 +182,9 @@ MessagePage MessageStore::Page(sn::pg::Connection& conn, const std::string& me, 
     // Newest first from the index; the API lists oldest first.
     for (int i = 0; i < rows.Rows(); ++i) {
         const bool mine = rows.Bool(i, 1);
-        page.messages[static_cast<std::size_t>(rows.Rows() - 1 - i)] = MessageView{
-            rows.Text(i, 0), mine ? me : peer, mine ? peer : me, rows.Text(i, 2), rows.Text(i, 3), rows.Int(i, 4)};
+        page.messages[static_cast<std::size_t>(rows.Rows() - 1 - i)] =
+            MessageView{rows.Text(i, 0), mine ? me : peer, mine ? peer : me,
+                        rows.Text(i, 2), rows.Text(i, 3),  CreatedMicros(rows, i, 4)};
     }
     return page;
 }
