@@ -40,11 +40,10 @@ constexpr std::string_view kFlagPendingUnread =
     "WHERE recipient_id = $1 AND author_id = $2 AND state IN ('PENDING_UNREAD', 'UNREAD') "
     "  AND (state = 'PENDING_UNREAD') IS TRUE AND NOT read_requested";
 
-// Only what the caller does not know: who wrote each message is one of the two it names, and
-// formatting timestamps and uuids per row was a fifth of PostgreSQL's work in listing.
+// Only what the caller does not know: who wrote each message is one of the two it names (printing
+// two more uuids per row, and the timestamp, was a fifth of PostgreSQL's work in listing).
 constexpr std::string_view kPage = "SELECT id, author_id = $1::uuid, text, state, " SN_CREATED_US
-                                   " "
-                                   "FROM messages "
+                                   "  FROM messages "
                                    "WHERE LEAST(author_id, recipient_id) = LEAST($1::uuid, $2::uuid) "
                                    "  AND GREATEST(author_id, recipient_id) = GREATEST($1::uuid, $2::uuid) "
                                    "  AND ($3::uuid IS NULL OR id < $3::uuid) "
