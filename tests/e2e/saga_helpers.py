@@ -6,6 +6,7 @@ Env: BACKEND_URL, DIALOGS_PG_DSN, COUNTERS_PG_DSN, AMQP_URL, SAGACTL (path to sa
 """
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -48,6 +49,13 @@ def wait_for(predicate, timeout=30.0, interval=0.1, desc="condition"):
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {desc}; last value: {last!r}")
         time.sleep(interval)
+
+
+def metric(port, name, labels=""):
+    """One sample of a service's /metrics (0 when absent)."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    m = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
 
 
 # --------------------------------------------------------------------------

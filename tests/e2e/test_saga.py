@@ -6,7 +6,6 @@ stop, kill and restart components through scripts/stack and put everything back 
 `sagactl check` is global, so nothing else may be sending messages while these tests run.
 """
 import os
-import re
 import sys
 import threading
 import time
@@ -20,20 +19,13 @@ from conftest import assert_error, auth_headers  # noqa: E402
 from saga_helpers import (  # noqa: E402
     PORTS, REPLY_QUEUE, REQUEST_DEAD, REQUEST_QUEUE, Burst, ChatUser, component_pid, component_state,
     component_states, counters_q, db_counter, drain_gateway,
-    dialogs_q, message_states, pair_snapshot, publish_raw, queue_depth, queue_totals, rabbitmqctl,
+    dialogs_q, message_states, metric, pair_snapshot, publish_raw, queue_depth, queue_totals, rabbitmqctl,
     sagactl, set_db_counter, stack, wait_for, wait_quiet, wait_services_ready,
 )
 
 CORE = ("dialogs", "counters", "backend")
 QUIET_TIMEOUT = 60
 FAULT_QUIET_TIMEOUT = 120
-
-
-def metric(port, name, labels=""):
-    """One sample of a service's /metrics (0 when absent)."""
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    m = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.M)
-    return float(m.group(1)) if m else 0.0
 
 
 # --------------------------------------------------------------------------

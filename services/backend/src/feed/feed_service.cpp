@@ -26,18 +26,35 @@ FeedService::FeedService(sn::pg::Pool& db, sn::redis::Pool& redis, std::int64_t 
       celebrity_followers_(celebrity_followers),
       hits_(metrics.GetCounter("feed_reads_total", "Feed reads.", {{"source", "cache"}})),
       rebuilds_(metrics.GetCounter("feed_reads_total", "Feed reads.", {{"source", "rebuild"}})),
-      from_tables_(metrics.GetCounter("feed_reads_total", "Feed reads.", {{"source", "tables"}})) {}
+      from_tables_(metrics.GetCounter("feed_reads_total", "Feed reads.", {{"source", "tables"}})),
+      redis_failures_(metrics.GetCounter("feed_cache_failures_total",
+                                         "Calls to Redis that found it unreachable (then left alone for a second).")) {}
+
+bool FeedService::RedisPaused() const noexcept {
+    return std::chrono::steady_clock::now().time_since_epoch().count() <
+           redis_paused_until_.load(std::memory_order_relaxed);
+}
+
+void FeedService::PauseRedis(const std::exception& failure) noexcept {
+    redis_failures_.Add();
+    redis_paused_until_.store((std::chrono::steady_clock::now() + kRedisPause).time_since_epoch().count(),
+                              std::memory_order_relaxed);
+    sn::log::Warn("feed cache unreachable: reading the tables, trying Redis again in a second",
+                  {{"error", failure.what()}});
+}
 
 boost::asio::awaitable<std::vector<Post>> FeedService::Read(const std::string& user_id, const std::int64_t& offset,
                                                             const std::int64_t& limit) {
-    if (offset + limit <= kFeedLength) {
+    if (offset + limit <= kFeedLength && !RedisPaused()) {
         try {
             auto page = co_await ReadCached(user_id, offset, limit);
             if (page) {
                 co_return std::move(*page);
             }
+        } catch (const sn::redis::ConnectionError& e) {
+            PauseRedis(e);
         } catch (const std::exception& e) {
-            sn::log::Warn("feed cache unavailable, reading the tables", {{"error", e.what()}});
+            sn::log::Warn("feed cache failed, reading the tables", {{"error", e.what()}});
         }
     }
     from_tables_.Add();
@@ -137,21 +154,27 @@ boost::asio::awaitable<std::optional<std::vector<Post>>> FeedService::ReadCached
     co_return result;
 }
 
-boost::asio::awaitable<void> FeedService::Forget(const std::string& user_id) {
+template <typename F>
+boost::asio::awaitable<void> FeedService::BestEffort(F f, std::string_view what) {
+    if (RedisPaused()) {
+        co_return;  // the fan-out does it once Redis is back
+    }
     try {
-        const std::vector<std::string> users{user_id};
-        co_await redis_.Run([&](sn::redis::Connection& redis) { Invalidate(redis, users); });
+        co_await redis_.Run(f);
+    } catch (const sn::redis::ConnectionError& e) {
+        PauseRedis(e);
     } catch (const std::exception& e) {
-        sn::log::Warn("feed cache: invalidation deferred to the fan-out", {{"error", e.what()}});
+        sn::log::Warn("feed cache: deferred to the fan-out", {{"what", what}, {"error", e.what()}});
     }
 }
 
+boost::asio::awaitable<void> FeedService::Forget(const std::string& user_id) {
+    const std::vector<std::string> users{user_id};
+    co_await BestEffort([&](sn::redis::Connection& redis) { Invalidate(redis, users); }, "invalidation");
+}
+
 boost::asio::awaitable<void> FeedService::ForgetPost(const std::string& post_id) {
-    try {
-        co_await redis_.Run([&](sn::redis::Connection& redis) { DropBody(redis, post_id); });
-    } catch (const std::exception& e) {
-        sn::log::Warn("feed cache: body invalidation deferred to the fan-out", {{"error", e.what()}});
-    }
+    co_await BestEffort([&](sn::redis::Connection& redis) { DropBody(redis, post_id); }, "body invalidation");
 }
 
 }  // namespace backend::feed
