@@ -38,10 +38,11 @@ std::string NewUuid() {
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count());
     const std::uint64_t now = (micros / 1000) << 12 | ((micros % 1000) * 4096 / 1000);
-    std::uint64_t stamp = last.load(std::memory_order_relaxed);
-    while (!last.compare_exchange_weak(stamp, std::max(now, stamp + 1), std::memory_order_relaxed)) {
-    }
-    stamp = std::max(now, stamp + 1);
+    std::uint64_t previous = last.load(std::memory_order_relaxed);
+    std::uint64_t stamp = 0;
+    do {
+        stamp = std::max(now, previous + 1);
+    } while (!last.compare_exchange_weak(previous, stamp, std::memory_order_relaxed));
     const std::uint64_t millis = stamp >> 12;
     for (int i = 0; i < 6; ++i) {
         bytes[i] = static_cast<std::uint8_t>(millis >> (40 - 8 * i));

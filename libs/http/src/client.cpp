@@ -1,5 +1,6 @@
 #include "http/client.hpp"
 
+#include <sys/socket.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -8,7 +9,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <stdexcept>

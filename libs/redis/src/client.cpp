@@ -146,6 +146,9 @@ Reply Connection::Run(const Command& command) {
 }
 
 std::vector<Reply> Connection::Pipeline(const std::vector<Command>& commands) {
+    if (commands.empty()) {
+        return {};  // nothing to send: no reason to connect
+    }
     auto& context = Connected();
     const auto deadline = std::chrono::steady_clock::now() + options_.command_timeout;
     std::vector<const char*> argv;

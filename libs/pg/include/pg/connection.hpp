@@ -77,9 +77,9 @@ Param ToParam(const std::optional<T>& value) {
 }
 
 /// One connection. Statements run through Exec are prepared once per connection and reused.
-/// libpq runs non-blocking underneath: every wait for the server goes through a fiber::SocketWait, with a
-/// deadline (the connect timeout, or the statement timeout plus a grace period in case the server
-/// itself cannot enforce it).
+/// libpq runs non-blocking underneath: every wait for the server goes through a fiber::SocketWait,
+/// with a deadline (the connect timeout, or the statement timeout plus a grace period in case the
+/// server itself cannot enforce it).
 class Connection {
    public:
     /// Connects within 3 s; statement_timeout bounds every query. `wait` (not owned; nullptr: the

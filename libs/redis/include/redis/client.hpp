@@ -62,7 +62,7 @@ class Connection {
     /// Runs one command. A broken connection throws ConnectionError (the next call reconnects);
     /// an error reply is returned as Reply::Type::kError.
     [[nodiscard]] Reply Run(const Command& command);
-    /// Sends all commands in one round trip and returns their replies in order.
+    /// Sends all commands in one round trip and returns their replies in order (none: no I/O).
     [[nodiscard]] std::vector<Reply> Pipeline(const std::vector<Command>& commands);
 
    private:

@@ -113,9 +113,6 @@ std::optional<Post> ParseBody(const std::string& post_id, const sn::redis::Reply
 }
 
 void RunChecked(sn::redis::Connection& redis, const std::vector<sn::redis::Command>& commands) {
-    if (commands.empty()) {
-        return;
-    }
     for (const auto& reply : redis.Pipeline(commands)) {
         (void)sn::redis::Checked(reply);
     }
@@ -201,10 +198,8 @@ void FanOut(sn::redis::Connection& redis, const Post& post, const std::vector<st
     for (const auto& follower : followers) {
         calls.push_back({{FeedKey(follower)}, {score, post.id, length}});
     }
-    if (!calls.empty()) {
-        for (const auto& reply : kFanOutScript.RunMany(redis, calls)) {
-            (void)sn::redis::Checked(reply);
-        }
+    for (const auto& reply : kFanOutScript.RunMany(redis, calls)) {
+        (void)sn::redis::Checked(reply);
     }
 }
 
