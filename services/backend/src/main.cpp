@@ -22,12 +22,16 @@ int main() {
         auto redis = sn::redis::ParseUrl(env.String("REDIS_URL", "redis://127.0.0.1:56379"));
         redis.command_timeout = env.Millis("REDIS_TIMEOUT_MS", std::chrono::milliseconds(1'000));
         const auto redis_pool_size = static_cast<std::size_t>(env.Int("REDIS_POOL_SIZE", 8, 1, 256));
+        // Searches in PostgreSQL at once; the rest wait in line (UserRepository::Search).
+        const auto search_pool_size = static_cast<std::size_t>(env.Int("SEARCH_POOL_SIZE", 3, 1, 256));
         const auto celebrity_followers = env.Int("FEED_CELEBRITY_FOLLOWERS", 10'000, 0, 1'000'000'000);
         sn::saga::RelayOptions relay;
         relay.batch = static_cast<std::size_t>(env.Int("OUTBOX_BATCH", 500, 1, 10'000));
 
         const auto& signer = rt.Make<sn::auth::TokenSigner>(rt.keys, ttl);
-        auto& users = rt.Make<backend::UserRepository>(rt.db);
+        auto& search_db = rt.Make<sn::pg::Pool>(rt.io.get_executor(), rt.base.pg_dsn, search_pool_size,
+                                                rt.base.pg_statement_timeout);
+        auto& users = rt.Make<backend::UserRepository>(rt.db, search_db);
         auto& dialogs = rt.Make<sn::http::Upstream>(rt.io.get_executor(), dialogs_url);
         auto& counters = rt.Make<sn::http::Upstream>(rt.io.get_executor(), counters_url);
         auto& cache = rt.Make<sn::redis::Pool>(rt.io.get_executor(), redis, redis_pool_size);

@@ -85,7 +85,7 @@ boost::asio::awaitable<bool> UserRepository::Exists(const std::string& id) {
 
 boost::asio::awaitable<std::vector<User>> UserRepository::Search(const std::string& first_prefix,
                                                                  const std::string& second_prefix, int limit) {
-    co_return co_await db_.Run([&](sn::pg::Connection& conn) {
+    co_return co_await search_.Run([&](sn::pg::Connection& conn) {
         return ToUsers(conn.ExecPlannedPerCall(kSearch, first_prefix, second_prefix, limit));
     });
 }

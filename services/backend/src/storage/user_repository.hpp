@@ -36,7 +36,8 @@ struct User {
 /// caller waits for it, so they outlive the work.
 class UserRepository {
    public:
-    explicit UserRepository(sn::pg::Pool& db) : db_(db) {}
+    /// `search`: the connections searches run on, apart from `db` (see Search).
+    UserRepository(sn::pg::Pool& db, sn::pg::Pool& search) : db_(db), search_(search) {}
     ~UserRepository() { hashing_.join(); }
     UserRepository(const UserRepository&) = delete;
     UserRepository& operator=(const UserRepository&) = delete;
@@ -47,7 +48,9 @@ class UserRepository {
     /// Users are never deleted, so a user once seen is remembered (up to kMaxRemembered, then
     /// forgotten all at once): the gateway asks this on every message sent.
     boost::asio::awaitable<bool> Exists(const std::string& id);
-    /// Users whose first and second names start with the given prefixes, by id.
+    /// Users whose first and second names start with the given prefixes, by id. Searches run on
+    /// their own small pool and wait in line for it: their cost varies tenfold with the prefixes,
+    /// and sixteen of them sharing two cores stretched the dear ones to the p99 (docs/performance.md).
     boost::asio::awaitable<std::vector<User>> Search(const std::string& first_prefix, const std::string& second_prefix,
                                                      int limit);
     /// nullopt when the user does not exist; false when the password is wrong.
@@ -57,6 +60,7 @@ class UserRepository {
 
    private:
     sn::pg::Pool& db_;
+    sn::pg::Pool& search_;
     // Argon2id takes tens of milliseconds of CPU: off the I/O threads, one hash per core at most.
     boost::asio::thread_pool hashing_{std::max(1U, std::thread::hardware_concurrency())};
     std::mutex mutex_;
