@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "common/ids.hpp"
+#include "pg/group_commit.hpp"
 #include "pg/migrations.hpp"
 #include "pg/pool.hpp"
 
@@ -184,6 +185,92 @@ TEST_F(PgTest, PoolGivesUpOnAServerThatNeverAnswers) {
         }
     });
     EXPECT_EQ(outcome, "PostgreSQL did not answer in time");
+}
+
+/// Numbers in, ten times each out, one statement per batch; the first batch also sleeps 0.1 s, so
+/// that everything submitted meanwhile has to queue. Every batch's size is recorded.
+struct TenTimes {
+    std::vector<std::size_t> batches;
+    std::vector<std::string> operator()(Connection& conn, std::span<const std::string> items) {
+        batches.push_back(items.size());
+        if (batches.size() == 1) {
+            (void)conn.Exec("SELECT pg_sleep(0.1)");
+        }
+        const auto rows = conn.Exec("SELECT x * 10 FROM unnest($1::int[]) WITH ORDINALITY AS t(x, n) ORDER BY n",
+                                    std::vector<std::string>(items.begin(), items.end()));
+        std::vector<std::string> out;
+        for (int i = 0; i < rows.Rows(); ++i) {
+            out.push_back(rows.String(i, 0));
+        }
+        return out;
+    }
+};
+
+/// Submits "0".."n-1" at once on one thread; each caller's answer, by its number.
+std::vector<std::string> SubmitAll(GroupCommit<std::string, std::string>& batcher, boost::asio::io_context& io,
+                                   const std::vector<std::string>& items) {
+    std::vector<std::string> answers(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        boost::asio::co_spawn(
+            io,
+            [&, i]() -> boost::asio::awaitable<void> {
+                auto item = items[i];
+                try {
+                    answers[i] = co_await batcher.Submit(std::move(item));
+                } catch (const QueryError&) {
+                    answers[i] = "error";
+                }
+            },
+            boost::asio::detached);
+    }
+    io.run();
+    io.restart();
+    return answers;
+}
+
+std::vector<std::string> Numbers(int n) {
+    std::vector<std::string> out;
+    for (int i = 0; i < n; ++i) {
+        out.push_back(std::to_string(i));
+    }
+    return out;
+}
+
+TEST_F(PgTest, GroupCommitWritesWhatQueuedMeanwhileTogetherAndAnswersEachCaller) {
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(), Dsn(), 4, std::chrono::milliseconds(5000));
+    TenTimes write;
+    GroupCommit<std::string, std::string> batcher(pool, {.writers = 1, .max_batch = 8}, std::ref(write));
+    const auto answers = SubmitAll(batcher, io, Numbers(20));
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+        EXPECT_EQ(answers[i], std::to_string(i * 10));
+    }
+    // The first call found the writer free and went alone; the other 19 queued behind it and went
+    // in batches of at most 8.
+    EXPECT_EQ(write.batches, (std::vector<std::size_t>{1, 8, 8, 3}));
+}
+
+TEST_F(PgTest, GroupCommitRunsAsManyWritersAsAllowed) {
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(), Dsn(), 4, std::chrono::milliseconds(5000));
+    TenTimes write;
+    GroupCommit<std::string, std::string> batcher(pool, {.writers = 3, .max_batch = 64}, std::ref(write));
+    const auto answers = SubmitAll(batcher, io, Numbers(10));
+    EXPECT_EQ(answers.back(), "90");
+    // Three callers found a writer free; the seven after them waited for one.
+    ASSERT_GE(write.batches.size(), 4U);
+    EXPECT_EQ(write.batches[0] + write.batches[1] + write.batches[2], 3U);
+}
+
+TEST_F(PgTest, GroupCommitFailsOnlyTheBatchThatFailedAndGoesOn) {
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(), Dsn(), 4, std::chrono::milliseconds(5000));
+    TenTimes write;
+    GroupCommit<std::string, std::string> batcher(pool, {.writers = 1, .max_batch = 64}, std::ref(write));
+    // "x" is no number: the statement of its batch fails, so all of that batch fail with it.
+    const auto answers = SubmitAll(batcher, io, {"1", "2", "x", "4"});
+    EXPECT_EQ(answers, (std::vector<std::string>{"10", "error", "error", "error"}));
+    EXPECT_EQ(SubmitAll(batcher, io, {"5"}), (std::vector<std::string>{"50"}));
 }
 
 TEST_F(PgTest, MigrationsApplyOnceInOrder) {

@@ -71,12 +71,12 @@ TEST_F(SagaStoreTest, EnqueueAllKeepsOrderAndPayloadBytesAndSkipsKnownIds) {
 TEST_F(SagaStoreTest, EnqueueWithWritesTheChangeAndTheEventAtomically) {
     conn_.Simple("CREATE TABLE notes (id int PRIMARY KEY)");
     const OutboxEvent event{ids::NewUuid(), "x", "a.b", "c", "r", "{}"};
-    const auto rows = EnqueueWith(conn_, event, "INSERT INTO notes VALUES ($7) RETURNING id * 2", 21);
+    const auto rows = EnqueueWith(conn_, std::span(&event, 1), "INSERT INTO notes VALUES ($7) RETURNING id * 2", 21);
     EXPECT_EQ(rows.Int(0, 0), 42);
     EXPECT_EQ(Count("outbox"), 1);
     // The change fails (duplicate key): the event is not stored either.
     const OutboxEvent second{ids::NewUuid(), "x", "a.b", "c", "r", "{}"};
-    EXPECT_THROW((void)EnqueueWith(conn_, second, "INSERT INTO notes VALUES ($7)", 21), pg::QueryError);
+    EXPECT_THROW((void)EnqueueWith(conn_, std::span(&second, 1), "INSERT INTO notes VALUES ($7)", 21), pg::QueryError);
     EXPECT_EQ(Count("outbox"), 1);
     EXPECT_EQ(Count("notes"), 1);
 }

@@ -29,8 +29,8 @@ int main() {
         relay.batch = static_cast<std::size_t>(env.Int("OUTBOX_BATCH", 500, 1, 10'000));
 
         const auto& signer = rt.Make<sn::auth::TokenSigner>(rt.keys, ttl);
-        auto& search_db = rt.Make<sn::pg::Pool>(rt.io.get_executor(), rt.base.pg_dsn, search_pool_size,
-                                                rt.base.pg_statement_timeout);
+        auto& search_db =
+            rt.Make<sn::pg::Pool>(rt.io.get_executor(), rt.base.pg_dsn, search_pool_size, rt.base.pg_statement_timeout);
         auto& users = rt.Make<backend::UserRepository>(rt.db, search_db);
         auto& dialogs = rt.Make<sn::http::Upstream>(rt.io.get_executor(), dialogs_url);
         auto& counters = rt.Make<sn::http::Upstream>(rt.io.get_executor(), counters_url);

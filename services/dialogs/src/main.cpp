@@ -22,7 +22,12 @@ int main() {
         const auto sweep_interval = env.Millis("SWEEPER_INTERVAL_MS", std::chrono::milliseconds(5'000));
         const auto sweep_timeout = env.Millis("SWEEPER_TIMEOUT_MS", std::chrono::milliseconds(30'000));
 
-        dialogs::AddDialogRoutes(rt.router, rt.db, mark_as_read);
+        dialogs::MessageSender::Options sending;
+        sending.writers = static_cast<std::size_t>(env.Int("SEND_WRITERS", 2, 1, 256));
+        sending.max_batch = static_cast<std::size_t>(env.Int("SEND_BATCH", 64, 1, 1'000));
+
+        auto& sender = rt.Make<dialogs::MessageSender>(rt.db, sending, dialogs::SendInBatches(rt.metrics));
+        dialogs::AddDialogRoutes(rt.router, rt.db, sender, mark_as_read);
         auto& outbox = rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, sn::saga::Topology(), relay, rt.metrics);
         auto& replies = rt.Make<sn::saga::TransactionalConsumer>(rt.base.pg_dsn, broker, consumer,
                                                                  dialogs::MakeReplyHandler(rt.metrics), rt.metrics);

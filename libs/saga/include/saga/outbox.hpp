@@ -39,12 +39,13 @@ void WakeRelays() noexcept;
 /// The outbox INSERT's six parameters: one array per column.
 [[nodiscard]] std::vector<pg::Param> OutboxParams(std::span<const OutboxEvent> events);
 
-/// Runs `change` (a statement whose own parameters start at $7) and adds the event to the outbox
+/// Runs `change` (a statement whose own parameters start at $7) and adds the events to the outbox
 /// in ONE statement. A statement is atomic on its own, so this needs no transaction around it:
-/// one round trip to the database instead of four (BEGIN, change, event, COMMIT).
+/// one round trip to the database instead of four (BEGIN, change, events, COMMIT).
 template <typename... Args>
-pg::Result EnqueueWith(pg::Connection& conn, const OutboxEvent& event, std::string_view change, Args&&... args) {
-    auto params = OutboxParams(std::span(&event, 1));
+pg::Result EnqueueWith(pg::Connection& conn, std::span<const OutboxEvent> events, std::string_view change,
+                       Args&&... args) {
+    auto params = OutboxParams(events);
     (params.push_back(pg::ToParam(std::forward<Args>(args))), ...);
     auto result = conn.ExecParams(WithOutboxRow(change), params);
     conn.AfterCommit(&WakeRelays);

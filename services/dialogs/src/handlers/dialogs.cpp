@@ -45,13 +45,21 @@ void WriteJson(sn::JsonWriter& json, const MessageView& message) {
         .EndObject();
 }
 
-void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, bool mark_as_read_on_listing) {
-    router.Add(Verb::post, "/dialog/{user_id}/send", Access::kAuthenticated, [&db](Context& ctx) -> Awaitable {
-        const auto peer = Peer(ctx);
-        auto text = input::RequiredString(input::ParseObject(ctx.request.body()), "text", 1, 4000);
-        const auto message = co_await db.Run([&](sn::pg::Connection& conn) {
-            return MessageStore::Send(conn, ctx.user_id, peer, text, ctx.request_id);
-        });
+MessageSender::Write SendInBatches(sn::metrics::Registry& metrics) {
+    auto& sizes = metrics.GetHistogram("dialogs_send_batch_size", "Messages written by one send statement.", {},
+                                       {1, 2, 4, 8, 16, 32, 64, 128});
+    return [&sizes](sn::pg::Connection& conn, std::span<const SendRequest> requests) {
+        sizes.Observe(static_cast<double>(requests.size()));
+        return MessageStore::Send(conn, requests);
+    };
+}
+
+void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, MessageSender& sender, bool mark_as_read_on_listing) {
+    router.Add(Verb::post, "/dialog/{user_id}/send", Access::kAuthenticated, [&sender](Context& ctx) -> Awaitable {
+        SendRequest request{ctx.user_id, Peer(ctx),
+                            input::RequiredString(input::ParseObject(ctx.request.body()), "text", 1, 4000),
+                            ctx.request_id};
+        const auto message = co_await sender.Submit(std::move(request));
         co_return sn::http::JsonItemResponse(Status::ok, message.View(), WriteJson);
     });
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "common/ids.hpp"
 #include "saga/outbox.hpp"
@@ -22,10 +23,12 @@ using sn::saga::Verdict;
 // date before 2106 within a quarter of a microsecond, so rounding finds it exactly (live test).
 #define SN_CREATED_US "date_part('epoch', created_at)"
 
-// With its increment event in one statement (saga::EnqueueWith): parameters from $7.
+// With their increment events in one statement (saga::EnqueueWith): parameters from $7, one array
+// per column.
 constexpr std::string_view kInsert =
-    "INSERT INTO messages (id, author_id, recipient_id, text, event_id) VALUES ($7, $8, $9, $10, $11) "
-    "RETURNING " SN_CREATED_US;
+    "INSERT INTO messages (id, author_id, recipient_id, text, event_id) "
+    "SELECT * FROM unnest($7::uuid[], $8::uuid[], $9::uuid[], $10::text[], $11::uuid[]) "
+    "RETURNING id, " SN_CREATED_US;
 
 // One chunk of the reader's UNREAD messages goes to PENDING_READ under one decrement event.
 constexpr std::string_view kMarkReadChunk =
@@ -142,14 +145,32 @@ std::vector<double> Seconds(const sn::pg::Result& rows, int col) {
 
 }  // namespace
 
-Message MessageStore::Send(sn::pg::Connection& conn, const std::string& author, const std::string& recipient,
-                           const std::string& text, const std::string& request_id) {
-    Message message{sn::ids::NewUuid(), author, recipient, text, "PENDING_UNREAD", 0};
-    const auto event_id = sn::ids::NewUuid();
-    const auto event = ToOutbox({event_id, Action::kIncrement, author, recipient, {message.id}}, request_id);
-    message.created_us =
-        CreatedMicros(sn::saga::EnqueueWith(conn, event, kInsert, message.id, author, recipient, text, event_id), 0, 0);
-    return message;
+std::vector<Message> MessageStore::Send(sn::pg::Connection& conn, std::span<const SendRequest> requests) {
+    std::vector<Message> messages;
+    std::vector<sn::saga::OutboxEvent> events;
+    std::vector<std::string> ids, authors, recipients, texts, event_ids;
+    for (const auto& request : requests) {
+        auto& message = messages.emplace_back(
+            Message{sn::ids::NewUuid(), request.author_id, request.recipient_id, request.text, "PENDING_UNREAD", 0});
+        const auto event_id = sn::ids::NewUuid();
+        events.push_back(ToOutbox({event_id, Action::kIncrement, message.author_id, message.recipient_id, {message.id}},
+                                  request.request_id));
+        ids.push_back(message.id);
+        authors.push_back(message.author_id);
+        recipients.push_back(message.recipient_id);
+        texts.push_back(message.text);
+        event_ids.push_back(event_id);
+    }
+    const auto rows = sn::saga::EnqueueWith(conn, events, kInsert, ids, authors, recipients, texts, event_ids);
+    // RETURNING follows the insert's order in practice, but nothing promises it: match by id.
+    std::unordered_map<std::string_view, std::int64_t> created;
+    for (int row = 0; row < rows.Rows(); ++row) {
+        created.emplace(rows.Text(row, 0), CreatedMicros(rows, row, 1));
+    }
+    for (auto& message : messages) {
+        message.created_us = created.at(message.id);
+    }
+    return messages;
 }
 
 int MessageStore::MarkRead(sn::pg::Connection& conn, const std::string& reader, const std::string& peer,

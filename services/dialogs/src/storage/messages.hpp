@@ -36,6 +36,14 @@ struct Message {
     [[nodiscard]] MessageView View() const noexcept { return {id, author_id, recipient_id, text, state, created_us}; }
 };
 
+/// A message to send, and the request sending it (its saga's event carries the request id).
+struct SendRequest {
+    std::string author_id;
+    std::string recipient_id;
+    std::string text;
+    std::string request_id;
+};
+
 /// A page of a dialog: views into the query's result, which it keeps, and into the two
 /// participants' ids, which the caller keeps. Nothing is copied per message.
 struct MessagePage {
@@ -54,10 +62,9 @@ struct ReplyEffect {
 /// transaction, and writes any event it implies into the outbox in that same transaction.
 class MessageStore {
    public:
-    /// Stores the message as PENDING_UNREAD and enqueues its increment event, in one statement:
-    /// atomic with or without a transaction around it.
-    static Message Send(sn::pg::Connection& conn, const std::string& author, const std::string& recipient,
-                        const std::string& text, const std::string& request_id);
+    /// Stores the messages as PENDING_UNREAD and enqueues an increment event for each, in one
+    /// statement: atomic with or without a transaction around it. The messages, in order.
+    static std::vector<Message> Send(sn::pg::Connection& conn, std::span<const SendRequest> requests);
 
     /// Moves the reader's incoming UNREAD messages from `peer` to PENDING_READ (with decrement
     /// events) and flags those still PENDING_UNREAD to follow once counted. Returns how many

@@ -49,12 +49,13 @@ TEST_F(MessageStoreTest, PageListsTheDialogOldestFirstWithExactTimes) {
     const auto peer = sn::ids::NewUuid();
     const auto stranger = sn::ids::NewUuid();
     const std::vector<std::string> texts{"first", "second", "third", "fourth", "fifth", "sixth"};
-    std::vector<Message> sent;
+    std::vector<SendRequest> requests;
     for (std::size_t i = 0; i < texts.size(); ++i) {
         const bool mine = i % 2 == 0;
-        sent.push_back(MessageStore::Send(conn_, mine ? me : peer, mine ? peer : me, texts[i], "r"));
+        requests.push_back({mine ? me : peer, mine ? peer : me, texts[i], "r"});
     }
-    (void)MessageStore::Send(conn_, me, stranger, "elsewhere", "r");
+    const auto sent = MessageStore::Send(conn_, requests);  // one batch: listed in the order sent
+    (void)MessageStore::Send(conn_, std::vector<SendRequest>{{me, stranger, "elsewhere", "r"}});
     // Times at the edges of the formatting: whole seconds, one microsecond either side, far dates.
     const std::vector<std::string> times{"2026-11-29 06:32:49.471123+00", "1970-01-01 00:00:00+00",
                                          "1969-12-31 23:59:59.999999+00", "2000-02-29 00:00:00.000001+00",
@@ -79,6 +80,41 @@ TEST_F(MessageStoreTest, PageListsTheDialogOldestFirstWithExactTimes) {
     EXPECT_EQ(older.messages[0].id, sent[1].id);
     EXPECT_EQ(older.messages[1].id, sent[2].id);
     EXPECT_EQ(older.messages[1].author_id, me);
+}
+
+// A batch of sends is one statement, but each message is its own saga: its own row, its own
+// increment event (named after it, carrying its request's id), and its created_at as stored.
+TEST_F(MessageStoreTest, SendGivesEachMessageOfABatchItsOwnEvent) {
+    const auto a = sn::ids::NewUuid();
+    const auto b = sn::ids::NewUuid();
+    const auto c = sn::ids::NewUuid();
+    const std::vector<SendRequest> requests{{a, b, "one", "req-1"}, {b, a, "two", "req-2"}, {a, c, "three", "req-3"}};
+    const auto sent = MessageStore::Send(conn_, requests);
+    ASSERT_EQ(sent.size(), requests.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        const auto& message = sent[i];
+        EXPECT_EQ(message.author_id, requests[i].author_id);
+        EXPECT_EQ(message.recipient_id, requests[i].recipient_id);
+        EXPECT_EQ(message.text, requests[i].text);
+        EXPECT_EQ(message.state, "PENDING_UNREAD");
+        const auto stored = conn_.Exec(
+            "SELECT m.author_id::text, m.recipient_id::text, m.text, m.state, "
+            "       (extract(epoch FROM m.created_at) * 1000000)::bigint, o.request_id, o.routing_key, o.payload "
+            "FROM messages m JOIN outbox o ON o.event_id = m.event_id AND o.correlation_id = m.id::text "
+            "WHERE m.id = $1",
+            message.id);
+        ASSERT_EQ(stored.Rows(), 1) << message.text;
+        EXPECT_EQ(stored.String(0, 0), message.author_id);
+        EXPECT_EQ(stored.String(0, 1), message.recipient_id);
+        EXPECT_EQ(stored.String(0, 2), message.text);
+        EXPECT_EQ(stored.String(0, 3), "PENDING_UNREAD");
+        EXPECT_EQ(stored.Int(0, 4), message.created_us);
+        EXPECT_EQ(stored.String(0, 5), requests[i].request_id);
+        EXPECT_EQ(stored.String(0, 6), sn::saga::RoutingKey(message.author_id, message.recipient_id));
+        EXPECT_NE(stored.String(0, 7).find(message.id), std::string::npos);
+    }
+    EXPECT_EQ(conn_.Exec("SELECT count(*) FROM outbox").Int(0, 0), 3);
+    EXPECT_EQ(conn_.Exec("SELECT count(DISTINCT event_id) FROM messages").Int(0, 0), 3);
 }
 
 // PostgreSQL's statistics lag: taken while nothing was pending, they say a pending row is rare.
