@@ -1,6 +1,6 @@
-#include "amqp/connection_options.hpp"
 #include "app/runtime.hpp"
 #include "handlers/dialogs.hpp"
+#include "saga/config.hpp"
 #include "saga/consumer.hpp"
 #include "saga/events.hpp"
 #include "saga/outbox.hpp"
@@ -11,14 +11,7 @@ int main() {
     return sn::app::Run("dialogs", SN_SAGA_MIGRATIONS_DIR ":" SN_MIGRATIONS_DIR, [](sn::app::Runtime& rt) {
         auto& env = rt.env;
         const bool mark_as_read = env.Bool("MARK_AS_READ_ON_LISTING", true);
-        const auto broker = sn::amqp::ParseUrl(env.String("AMQP_URL", "amqp://guest:guest@127.0.0.1:55672/"));
-        sn::saga::RelayOptions relay;
-        relay.batch = static_cast<std::size_t>(env.Int("OUTBOX_BATCH", 500, 1, 10'000));
-        sn::amqp::ConsumerOptions consumer;
-        consumer.queue = std::string(sn::saga::kDialogsQueue);
-        consumer.prefetch = static_cast<std::uint16_t>(env.Int("CONSUMER_PREFETCH", 500, 1, 65'535));
-        consumer.max_batch = static_cast<std::size_t>(env.Int("CONSUMER_BATCH", 200, 1, 10'000));
-        consumer.topology = sn::saga::Topology();
+        const auto saga = sn::saga::ReadConfig(env, sn::saga::kDialogsQueue);
         const auto sweep_interval = env.Millis("SWEEPER_INTERVAL_MS", std::chrono::milliseconds(5'000));
         const auto sweep_timeout = env.Millis("SWEEPER_TIMEOUT_MS", std::chrono::milliseconds(30'000));
 
@@ -28,8 +21,9 @@ int main() {
 
         auto& sender = rt.Make<dialogs::MessageSender>(rt.db, sending, dialogs::SendInBatches(rt.metrics));
         dialogs::AddDialogRoutes(rt.router, rt.db, sender, mark_as_read);
-        auto& outbox = rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, sn::saga::Topology(), relay, rt.metrics);
-        auto& replies = rt.Make<sn::saga::TransactionalConsumer>(rt.base.pg_dsn, broker, consumer,
+        auto& outbox =
+            rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, saga.broker, sn::saga::Topology(), saga.relay, rt.metrics);
+        auto& replies = rt.Make<sn::saga::TransactionalConsumer>(rt.base.pg_dsn, saga.broker, saga.consumer,
                                                                  dialogs::MakeReplyHandler(rt.metrics), rt.metrics);
         auto& sweeper = rt.Make<dialogs::Sweeper>(rt.base.pg_dsn, sweep_interval, sweep_timeout, rt.metrics);
         rt.AddReadinessCheck([&replies]() -> boost::asio::awaitable<bool> { co_return replies.Consuming(); });
