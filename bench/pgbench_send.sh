@@ -7,7 +7,9 @@
 #
 # The send, as services/dialogs/src/storage/messages.cpp (MessageStore::Send) and libs/saga
 # (EnqueueWith, outbox.cpp) run it since f685bc3: ONE statement, no BEGIN/COMMIT around it (it
-# commits on its own), so one round trip:
+# commits on its own), so one round trip. (Since 05a3042 dialogs puts the sends that queue up
+# meanwhile in the same statement, one array element each; pgbench here writes one message per
+# transaction, the baseline the issue names.)
 #   WITH outbox_row AS (INSERT INTO outbox (event_id, exchange, routing_key, correlation_id,
 #                       request_id, payload) SELECT * FROM unnest($1::uuid[], ... $6::text[])
 #                       ON CONFLICT (event_id) DO NOTHING)

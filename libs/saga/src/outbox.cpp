@@ -15,9 +15,16 @@ constexpr std::string_view kInsert =
     "INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, request_id, payload) "
     "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "
     "ON CONFLICT (event_id) DO NOTHING";
+// The oldest $1 rows nobody else holds, locked; of them, the ones that start before $2 bytes of
+// payload (so the first always), with how many were locked. (FOR UPDATE cannot share a level with
+// a window function, hence the nesting.)
 constexpr std::string_view kClaim =
-    "SELECT id, event_id, exchange, routing_key, correlation_id, request_id, payload FROM outbox "
-    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED";
+    "SELECT id, event_id, exchange, routing_key, correlation_id, request_id, payload, locked FROM ("
+    "    SELECT *, sum(octet_length(payload)) OVER (ORDER BY id) - octet_length(payload) AS starts_at, "
+    "           count(*) OVER () AS locked FROM ("
+    "        SELECT id, event_id, exchange, routing_key, correlation_id, request_id, payload FROM outbox "
+    "        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) oldest) sized "
+    "WHERE starts_at < $2 ORDER BY id";
 constexpr std::string_view kDelete = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
 constexpr std::string_view kBacklog = "SELECT count(*) FROM outbox";
 
@@ -66,6 +73,15 @@ std::vector<pg::Param> OutboxParams(std::span<const OutboxEvent> events) {
         params.push_back(pg::ToParam(column));
     }
     return params;
+}
+
+Claimed Claim(pg::Connection& conn, std::size_t max_rows, std::size_t max_bytes) {
+    Claimed claimed{conn.Exec(kClaim, static_cast<std::int64_t>(max_rows), static_cast<std::int64_t>(max_bytes)),
+                    false};
+    const auto rows = claimed.rows.Rows();
+    // Left waiting: rows cut for their size, or as many locked as asked for (more may follow).
+    claimed.more = rows > 0 && (claimed.rows.Int(0, 7) > rows || static_cast<std::size_t>(rows) == max_rows);
+    return claimed;
 }
 
 void WakeRelays() noexcept {
@@ -126,10 +142,13 @@ void OutboxRelay::Run() noexcept {
             }
             std::size_t claimed = 0;
             std::size_t confirmed_count = 0;
+            bool more = false;
             {
                 pg::Transaction tx(*conn);
-                const auto rows = conn->Exec(kClaim, static_cast<std::int64_t>(options_.batch));
+                auto batch = Claim(*conn, options_.batch, options_.batch_bytes);
+                const auto& rows = batch.rows;
                 claimed = static_cast<std::size_t>(rows.Rows());
+                more = batch.more;
                 if (claimed > 0) {
                     std::vector<amqp::OutgoingMessage> messages;
                     messages.reserve(claimed);
@@ -160,8 +179,8 @@ void OutboxRelay::Run() noexcept {
                 backlog_.Set(static_cast<double>(conn->Exec(kBacklog).Int(0, 0)));
                 last_backlog = now;
             }
-            // A full batch means more is waiting; anything unconfirmed waits for the next round.
-            if (claimed < options_.batch || confirmed_count < claimed) {
+            // Rows left waiting are taken at once; anything unconfirmed waits for the next round.
+            if (!more || confirmed_count < claimed) {
                 sleep(options_.poll_interval, true);
             }
         } catch (const std::exception& e) {

@@ -68,6 +68,46 @@ TEST_F(SagaStoreTest, EnqueueAllKeepsOrderAndPayloadBytesAndSkipsKnownIds) {
     }
 }
 
+// A relay's batch is cut by rows and by payload bytes, oldest first, and says whether rows were
+// left waiting; rows another relay holds are skipped, not waited for.
+TEST_F(SagaStoreTest, ClaimCutsTheBatchByRowsAndByBytes) {
+    std::vector<OutboxEvent> events;
+    for (int i = 0; i < 10; ++i) {
+        events.push_back({ids::NewUuid(), "x", "a.b", "c" + std::to_string(i), "r", std::string(100, 'p')});
+    }
+    events[0].payload = std::string(1000, 'p');
+    EnqueueAll(conn_, events);
+    const auto correlations = [](const Claimed& claimed) {
+        std::vector<std::string> out;
+        for (int i = 0; i < claimed.rows.Rows(); ++i) {
+            out.push_back(claimed.rows.String(i, 4));
+        }
+        return out;
+    };
+    pg::Transaction tx(conn_);
+    // The first row alone is over the byte limit: it comes anyway, alone.
+    auto claimed = Claim(conn_, 5, 500);
+    EXPECT_EQ(correlations(claimed), (std::vector<std::string>{"c0"}));
+    EXPECT_TRUE(claimed.more);
+    tx.Commit();
+
+    pg::Connection other(Dsn(), std::chrono::milliseconds(5000));
+    other.Simple("SET search_path TO " + schema_);
+    pg::Transaction held(other);
+    EXPECT_EQ(Claim(other, 2, 1'000'000).rows.Rows(), 2);  // c0 and c1, held by the other relay
+    pg::Transaction mine(conn_);
+    // Rows that start before 250 bytes: c2 (0), c3 (100), c4 (200); c5 would start at 300.
+    claimed = Claim(conn_, 8, 250);
+    EXPECT_EQ(correlations(claimed), (std::vector<std::string>{"c2", "c3", "c4"}));
+    EXPECT_TRUE(claimed.more);
+    // Rows: the five left are fewer than asked for, so nothing is left waiting.
+    claimed = Claim(conn_, 100, 1'000'000);
+    EXPECT_EQ(correlations(claimed), (std::vector<std::string>{"c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"}));
+    EXPECT_FALSE(claimed.more);
+    // Exactly as many as asked for: more may follow.
+    EXPECT_TRUE(Claim(conn_, 8, 1'000'000).more);
+}
+
 TEST_F(SagaStoreTest, EnqueueWithWritesTheChangeAndTheEventAtomically) {
     conn_.Simple("CREATE TABLE notes (id int PRIMARY KEY)");
     const OutboxEvent event{ids::NewUuid(), "x", "a.b", "c", "r", "{}"};

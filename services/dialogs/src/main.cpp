@@ -16,7 +16,7 @@ int main() {
         const auto sweep_timeout = env.Millis("SWEEPER_TIMEOUT_MS", std::chrono::milliseconds(30'000));
 
         dialogs::MessageSender::Options sending;
-        sending.writers = static_cast<std::size_t>(env.Int("SEND_WRITERS", 2, 1, 256));
+        sending.writers = static_cast<std::size_t>(env.Int("SEND_WRITERS", 1, 1, 256));
         sending.max_batch = static_cast<std::size_t>(env.Int("SEND_BATCH", 64, 1, 1'000));
 
         auto& sender = rt.Make<dialogs::MessageSender>(rt.db, sending, dialogs::SendInBatches(rt.metrics));

@@ -34,7 +34,7 @@ class GroupCommit {
     using Write = std::function<std::vector<Result>(Connection&, std::span<const Item>)>;
 
     struct Options {
-        std::size_t writers = 2;     // statements in flight at once
+        std::size_t writers = 1;     // statements in flight at once
         std::size_t max_batch = 64;  // items per statement
     };
 

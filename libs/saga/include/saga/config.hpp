@@ -10,7 +10,7 @@
 namespace sn::saga {
 
 /// What a service taking part in the saga reads from its environment: the broker (AMQP_URL), its
-/// outbox relay (OUTBOX_BATCH) and its consumer of `queue` (CONSUMER_PREFETCH, CONSUMER_BATCH,
+/// outbox relay (OUTBOX_BATCH, OUTBOX_BATCH_BYTES) and its consumer of `queue` (CONSUMER_PREFETCH, CONSUMER_BATCH,
 /// CONSUMER_LINGER_MS).
 struct Config {
     amqp::ConnectionOptions broker;

@@ -52,8 +52,23 @@ pg::Result EnqueueWith(pg::Connection& conn, std::span<const OutboxEvent> events
     return result;
 }
 
+/// Outbox rows claimed by a relay: columns id, event_id, exchange, routing_key, correlation_id,
+/// request_id, payload (and a count used by Claim).
+struct Claimed {
+    pg::Result rows;
+    bool more = false;  // rows were left waiting
+};
+
+/// Locks up to `max_rows` of the oldest outbox rows that no other relay holds, for the current
+/// transaction, and returns them oldest first, cut after the row whose payload reaches
+/// `max_bytes` in total (the first row always comes).
+[[nodiscard]] Claimed Claim(pg::Connection& conn, std::size_t max_rows, std::size_t max_bytes);
+
 struct RelayOptions {
     std::size_t batch = 500;
+    // Payload bytes per batch: a read of a thousand messages is one event of ~39 KB, and 500 of
+    // them held twice (libpq's result, the messages to publish) took dialogs near its memory budget.
+    std::size_t batch_bytes = 2 * 1024 * 1024;
     // For events other processes wrote (a copy whose relay is down); this process's own writes
     // wake the relay at once.
     std::chrono::milliseconds poll_interval{500};
