@@ -50,7 +50,8 @@ class UserRepository {
     boost::asio::awaitable<bool> Exists(const std::string& id);
     /// Users whose first and second names start with the given prefixes, by id. Searches run on
     /// their own small pool and wait in line for it: their cost varies tenfold with the prefixes,
-    /// and sixteen of them sharing two cores stretched the dear ones to the p99 (docs/performance.md).
+    /// and sixteen of them sharing two cores stretched the costly ones into the p99
+    /// (docs/performance.md, item 22).
     boost::asio::awaitable<std::vector<User>> Search(const std::string& first_prefix, const std::string& second_prefix,
                                                      int limit);
     /// nullopt when the user does not exist; false when the password is wrong.
