@@ -206,27 +206,37 @@ struct TenTimes {
     }
 };
 
-/// Submits "0".."n-1" at once on one thread; each caller's answer, by its number.
-std::vector<std::string> SubmitAll(GroupCommit<std::string, std::string>& batcher, boost::asio::io_context& io,
-                                   const std::vector<std::string>& items) {
-    std::vector<std::string> answers(items.size());
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        boost::asio::co_spawn(
-            io,
-            [&, i]() -> boost::asio::awaitable<void> {
-                auto item = items[i];
-                try {
-                    answers[i] = co_await batcher.Submit(std::move(item));
-                } catch (const QueryError&) {
-                    answers[i] = "error";
-                }
-            },
-            boost::asio::detached);
+/// A GroupCommit of TenTimes on a pool of its own, driven on this thread.
+struct Batching {
+    explicit Batching(GroupCommit<std::string, std::string>::Options options)
+        : pool(io.get_executor(), Dsn(), 4, std::chrono::milliseconds(5000)), batcher(pool, options, std::ref(write)) {}
+
+    /// Submits every item at once; each caller's answer ("error" when its batch failed), in order.
+    std::vector<std::string> SubmitAll(const std::vector<std::string>& items) {
+        std::vector<std::string> answers(items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            boost::asio::co_spawn(
+                io,
+                [&, i]() -> boost::asio::awaitable<void> {
+                    auto item = items[i];
+                    try {
+                        answers[i] = co_await batcher.Submit(std::move(item));
+                    } catch (const QueryError&) {
+                        answers[i] = "error";
+                    }
+                },
+                boost::asio::detached);
+        }
+        io.run();
+        io.restart();
+        return answers;
     }
-    io.run();
-    io.restart();
-    return answers;
-}
+
+    boost::asio::io_context io;
+    Pool pool;
+    TenTimes write;
+    GroupCommit<std::string, std::string> batcher;
+};
 
 std::vector<std::string> Numbers(int n) {
     std::vector<std::string> out;
@@ -237,40 +247,30 @@ std::vector<std::string> Numbers(int n) {
 }
 
 TEST_F(PgTest, GroupCommitWritesWhatQueuedMeanwhileTogetherAndAnswersEachCaller) {
-    boost::asio::io_context io;
-    Pool pool(io.get_executor(), Dsn(), 4, std::chrono::milliseconds(5000));
-    TenTimes write;
-    GroupCommit<std::string, std::string> batcher(pool, {.writers = 1, .max_batch = 8}, std::ref(write));
-    const auto answers = SubmitAll(batcher, io, Numbers(20));
+    Batching batching({.writers = 1, .max_batch = 8});
+    const auto answers = batching.SubmitAll(Numbers(20));
     for (std::size_t i = 0; i < answers.size(); ++i) {
         EXPECT_EQ(answers[i], std::to_string(i * 10));
     }
     // The first call found the writer free and went alone; the other 19 queued behind it and went
     // in batches of at most 8.
-    EXPECT_EQ(write.batches, (std::vector<std::size_t>{1, 8, 8, 3}));
+    EXPECT_EQ(batching.write.batches, (std::vector<std::size_t>{1, 8, 8, 3}));
 }
 
 TEST_F(PgTest, GroupCommitRunsAsManyWritersAsAllowed) {
-    boost::asio::io_context io;
-    Pool pool(io.get_executor(), Dsn(), 4, std::chrono::milliseconds(5000));
-    TenTimes write;
-    GroupCommit<std::string, std::string> batcher(pool, {.writers = 3, .max_batch = 64}, std::ref(write));
-    const auto answers = SubmitAll(batcher, io, Numbers(10));
-    EXPECT_EQ(answers.back(), "90");
+    Batching batching({.writers = 3, .max_batch = 64});
+    EXPECT_EQ(batching.SubmitAll(Numbers(10)).back(), "90");
     // Three callers found a writer free; the seven after them waited for one.
-    ASSERT_GE(write.batches.size(), 4U);
-    EXPECT_EQ(write.batches[0] + write.batches[1] + write.batches[2], 3U);
+    const auto& batches = batching.write.batches;
+    ASSERT_GE(batches.size(), 4U);
+    EXPECT_EQ(batches[0] + batches[1] + batches[2], 3U);
 }
 
 TEST_F(PgTest, GroupCommitFailsOnlyTheBatchThatFailedAndGoesOn) {
-    boost::asio::io_context io;
-    Pool pool(io.get_executor(), Dsn(), 4, std::chrono::milliseconds(5000));
-    TenTimes write;
-    GroupCommit<std::string, std::string> batcher(pool, {.writers = 1, .max_batch = 64}, std::ref(write));
+    Batching batching({.writers = 1, .max_batch = 64});
     // "x" is no number: the statement of its batch fails, so all of that batch fail with it.
-    const auto answers = SubmitAll(batcher, io, {"1", "2", "x", "4"});
-    EXPECT_EQ(answers, (std::vector<std::string>{"10", "error", "error", "error"}));
-    EXPECT_EQ(SubmitAll(batcher, io, {"5"}), (std::vector<std::string>{"50"}));
+    EXPECT_EQ(batching.SubmitAll({"1", "2", "x", "4"}), (std::vector<std::string>{"10", "error", "error", "error"}));
+    EXPECT_EQ(batching.SubmitAll({"5"}), (std::vector<std::string>{"50"}));
 }
 
 TEST_F(PgTest, MigrationsApplyOnceInOrder) {
