@@ -23,7 +23,7 @@ namespace sn::pg {
 /// by one call of `write` (one statement, one commit) for many callers. A call that finds a writer
 /// free is written at once, so a lone caller waits no longer than it would alone; under load each
 /// statement carries every call that queued behind the ones in flight. The database then does a
-/// fraction of the per-statement and per-commit work for each (docs/performance.md, item 23).
+/// fraction of the per-statement and per-commit work for each (ADR 006; docs/performance.md, item 23).
 ///
 /// A batch succeeds or fails as a whole: `write` must only fail for reasons that are no single
 /// item's fault (validate items before Submit).
