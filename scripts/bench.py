@@ -32,6 +32,11 @@ areas
   search  bench/search.py per concurrency on a million users (scripts/gen_data.py --users
           1000000 first when the users table holds fewer than 950,000); target p99 <= 20 ms at c16.
 
+Every run first empties dialogs' and counters' tables (messages, unread counters, outboxes,
+inboxes) and purges the saga's queues, with both services stopped (--keep-data skips it): the
+users, posts and friends stay. Runs then start alike instead of on the millions of messages every
+earlier run left behind.
+
 For every load run: req/s, latency p50/p99/p99.9 (wrk), CPU microseconds per operation summed
 over every process of the stack (each component's process tree from `scripts/stack pid NAME`:
 utime+stime plus the children it reaped, so PostgreSQL backends that came and went count;
@@ -107,6 +112,8 @@ def parse_args(argv):
     ap.add_argument("--drain-cap", type=int, default=300, help="give up waiting for a drain after this (300 s)")
     ap.add_argument("--out", default=str(REPO / "results"), help="results folder (results/)")
     ap.add_argument("--no-plot", action="store_true", help="skip the gnuplot PNG")
+    ap.add_argument("--keep-data", action="store_true",
+                    help="keep the messages, counters and saga queues of earlier runs (default: empty them first)")
     args = ap.parse_args(argv)
     for area in args.areas:
         if area not in AREAS:
@@ -762,6 +769,24 @@ def check_ready(bench):
             sys.exit("bench: %s is missing (make build; apt-get install wrk)" % tool)
 
 
+def reset_saga_data(bench):
+    """Empties dialogs' and counters' tables and the saga's queues (dead letters included), with
+    both services stopped, so that every run starts from the same place: without it each run
+    inherited the millions of messages of the runs before, and autovacuum working through them."""
+    services = [name for name in ("dialogs", "dialogs-2", "counters", "counters-2") if is_running(name)]
+    with ticking(bench, "resetting messages, counters and saga queues (--keep-data keeps them)"):
+        bench.control("stop", services)
+        for key, tables in (("DIALOGS_PG_DSN", "messages, outbox, inbox"),
+                            ("COUNTERS_PG_DSN", "unread_messages, outbox, inbox")):
+            with contextlib.closing(psycopg2.connect(bench.env[key], application_name="bench.py")) as conn:
+                with conn, conn.cursor() as cur:
+                    cur.execute("TRUNCATE " + tables)
+        for queue in rabbitmq_queues():
+            if queue.startswith(("dialogs.", "counters.")):
+                stack("rabbitmqctl", "purge_queue", queue)
+        bench.control("start", services)
+
+
 # ---------------------------------------------------------------------------------------------
 # Areas
 # ---------------------------------------------------------------------------------------------
@@ -1225,6 +1250,8 @@ def main(argv):
         bench.ts, " ".join(args.areas), args.duration, args.concurrency, bench.work))
     failed = []
     try:
+        if not args.keep_data:
+            reset_saga_data(bench)
         for area in args.areas:
             try:
                 globals()["area_" + area](bench)
