@@ -75,6 +75,14 @@ std::vector<pg::Param> OutboxParams(std::span<const OutboxEvent> events) {
     return params;
 }
 
+void PrepareRelayConnection(pg::Connection& conn) {
+    // The outbox is a queue: rows come and go, and under load its heap grows to thousands of
+    // pages of dead rows that vacuum cannot give back while inserts go on. The planner, seeing few
+    // live rows, then read all of it for every claim (75 MB, 13.7 ms, after a minute at 4,700
+    // sends/s) instead of the key's oldest entries (1.2 ms). The connection is the relay's alone.
+    conn.Simple("SET enable_seqscan = off");
+}
+
 Claimed Claim(pg::Connection& conn, std::size_t max_rows, std::size_t max_bytes) {
     Claimed claimed{conn.Exec(kClaim, static_cast<std::int64_t>(max_rows), static_cast<std::int64_t>(max_bytes)),
                     false};
@@ -139,6 +147,7 @@ void OutboxRelay::Run() noexcept {
         try {
             if (!conn || !conn->Healthy()) {
                 conn = std::make_unique<pg::Connection>(dsn_, std::chrono::milliseconds(30'000));
+                PrepareRelayConnection(*conn);
             }
             std::size_t claimed = 0;
             std::size_t confirmed_count = 0;

@@ -59,9 +59,14 @@ struct Claimed {
     bool more = false;  // rows were left waiting
 };
 
+/// Makes `conn` claim through the outbox's key however bloated the table is (a relay's own
+/// connection: it changes the planner's settings for the session).
+void PrepareRelayConnection(pg::Connection& conn);
+
 /// Locks up to `max_rows` of the oldest outbox rows that no other relay holds, for the current
 /// transaction, and returns them oldest first, cut after the row whose payload reaches
-/// `max_bytes` in total (the first row always comes).
+/// `max_bytes` in total (the first row always comes). Run on a connection prepared by
+/// PrepareRelayConnection.
 [[nodiscard]] Claimed Claim(pg::Connection& conn, std::size_t max_rows, std::size_t max_bytes);
 
 struct RelayOptions {
