@@ -4,12 +4,20 @@
 
 namespace sn::saga {
 
+amqp::ConnectionOptions ReadBroker(config::EnvReader& env) {
+    return amqp::ParseUrl(env.String("AMQP_URL", "amqp://guest:guest@127.0.0.1:55672/"));
+}
+
+RelayOptions ReadRelayOptions(config::EnvReader& env) {
+    RelayOptions relay;
+    relay.batch = static_cast<std::size_t>(env.Int("OUTBOX_BATCH", 500, 1, 10'000));
+    relay.batch_bytes = static_cast<std::size_t>(
+        env.Int("OUTBOX_BATCH_BYTES", static_cast<std::int64_t>(relay.batch_bytes), 1, 1LL << 30));
+    return relay;
+}
+
 Config ReadConfig(config::EnvReader& env, std::string_view queue) {
-    Config config;
-    config.broker = amqp::ParseUrl(env.String("AMQP_URL", "amqp://guest:guest@127.0.0.1:55672/"));
-    config.relay.batch = static_cast<std::size_t>(env.Int("OUTBOX_BATCH", 500, 1, 10'000));
-    config.relay.batch_bytes = static_cast<std::size_t>(
-        env.Int("OUTBOX_BATCH_BYTES", static_cast<std::int64_t>(config.relay.batch_bytes), 1, 1LL << 30));
+    Config config{ReadBroker(env), ReadRelayOptions(env), {}};
     config.consumer.queue = std::string(queue);
     config.consumer.prefetch = static_cast<std::uint16_t>(env.Int("CONSUMER_PREFETCH", 500, 1, 65'535));
     config.consumer.max_batch = static_cast<std::size_t>(env.Int("CONSUMER_BATCH", 200, 1, 10'000));

@@ -1,4 +1,3 @@
-#include "amqp/connection_options.hpp"
 #include "app/runtime.hpp"
 #include "feed/feed_service.hpp"
 #include "handlers/friends.hpp"
@@ -8,6 +7,7 @@
 #include "http/client.hpp"
 #include "live/live_feed.hpp"
 #include "redis/pool.hpp"
+#include "saga/config.hpp"
 #include "saga/outbox.hpp"
 #include "storage/user_repository.hpp"
 #include "workers/feed_fanout.hpp"
@@ -18,15 +18,14 @@ int main() {
         const auto ttl = std::chrono::seconds(env.Int("TOKEN_TTL_SECONDS", 86'400, 1, 31'536'000));
         const auto dialogs_url = env.String("DIALOGS_URL", "http://127.0.0.1:8081");
         const auto counters_url = env.String("COUNTERS_URL", "http://127.0.0.1:8082");
-        const auto broker = sn::amqp::ParseUrl(env.String("AMQP_URL", "amqp://guest:guest@127.0.0.1:55672/"));
+        const auto broker = sn::saga::ReadBroker(env);
         auto redis = sn::redis::ParseUrl(env.String("REDIS_URL", "redis://127.0.0.1:56379"));
         redis.command_timeout = env.Millis("REDIS_TIMEOUT_MS", std::chrono::milliseconds(1'000));
         const auto redis_pool_size = static_cast<std::size_t>(env.Int("REDIS_POOL_SIZE", 8, 1, 256));
         // Searches in PostgreSQL at once; the rest wait in line (UserRepository::Search).
         const auto search_pool_size = static_cast<std::size_t>(env.Int("SEARCH_POOL_SIZE", 3, 1, 256));
         const auto celebrity_followers = env.Int("FEED_CELEBRITY_FOLLOWERS", 10'000, 0, 1'000'000'000);
-        sn::saga::RelayOptions relay;
-        relay.batch = static_cast<std::size_t>(env.Int("OUTBOX_BATCH", 500, 1, 10'000));
+        const auto relay = sn::saga::ReadRelayOptions(env);
 
         const auto& signer = rt.Make<sn::auth::TokenSigner>(rt.keys, ttl);
         auto& search_db =

@@ -19,5 +19,9 @@ struct Config {
 };
 
 [[nodiscard]] Config ReadConfig(config::EnvReader& env, std::string_view queue);
+/// The broker (AMQP_URL) alone, for a service with an outbox but no saga consumer (backend).
+[[nodiscard]] amqp::ConnectionOptions ReadBroker(config::EnvReader& env);
+/// The outbox relay's settings alone (OUTBOX_BATCH, OUTBOX_BATCH_BYTES).
+[[nodiscard]] RelayOptions ReadRelayOptions(config::EnvReader& env);
 
 }  // namespace sn::saga
