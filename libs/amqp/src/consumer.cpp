@@ -63,8 +63,9 @@ void StartConsuming(detail::Connection& connection, const ConsumerOptions& optio
 
 Consumer::Consumer(ConnectionOptions connection, ConsumerOptions options, BatchHandler handler)
     : connection_options_(std::move(connection)), options_(std::move(options)), handler_(std::move(handler)) {
-    if (options_.max_batch == 0 || options_.prefetch == 0 || !handler_) {
-        throw std::invalid_argument("Consumer: max_batch and prefetch must be positive and a handler given");
+    if (options_.max_batch == 0 || options_.max_batch_bytes == 0 || options_.prefetch == 0 || !handler_) {
+        throw std::invalid_argument(
+            "Consumer: max_batch, max_batch_bytes and prefetch must be positive and a handler given");
     }
     thread_ = std::thread([this] { Run(); });
 }
@@ -126,7 +127,9 @@ void Consumer::ConsumeLoop(detail::Connection& connection) {
     while (!stop_) {
         amqp_maybe_release_buffers(connection.Get());
         batch.clear();
+        std::size_t bytes = 0;
         if (auto delivery = Receive(connection, kPollInterval)) {
+            bytes += delivery->body.size();
             batch.push_back(std::move(*delivery));
         } else {
             continue;
@@ -134,7 +137,7 @@ void Consumer::ConsumeLoop(detail::Connection& connection) {
         // Take what has already arrived (prefetched frames sit in the library's buffer), and wait
         // at most batch_linger in total for the rest: larger batches make cheaper transactions.
         const auto linger_until = Clock::now() + options_.batch_linger;
-        while (batch.size() < options_.max_batch) {
+        while (batch.size() < options_.max_batch && bytes < options_.max_batch_bytes) {
             const bool buffered = amqp_data_in_buffer(connection.Get()) || amqp_frames_enqueued(connection.Get());
             const auto left = std::chrono::duration_cast<milliseconds>(linger_until - Clock::now());
             if (!buffered && left <= milliseconds::zero()) {
@@ -144,6 +147,7 @@ void Consumer::ConsumeLoop(detail::Connection& connection) {
             if (!delivery) {
                 break;
             }
+            bytes += delivery->body.size();
             batch.push_back(std::move(*delivery));
         }
         counters_.consumed += batch.size();

@@ -124,6 +124,44 @@ TEST(Consumer, ThrowingHandlerGetsBatchRedelivered) {
     }
 }
 
+/// Publishes `events` to the fixture's queue before consuming it, so that they are all waiting,
+/// then consumes them with `options` and returns the size of each batch the handler got. The
+/// linger is long, so that a batch ends at one of its limits rather than at a gap in arrivals.
+std::vector<std::size_t> BatchSizes(const Fixture& fixture, ConsumerOptions options,
+                                    const std::vector<OutgoingMessage>& events) {
+    const Topology topology = fixture.Plain();
+    const testing::TopologyCleanup cleanup(topology);
+    Publisher publisher(BrokerOptions(), topology);
+    PublishAll(publisher, events);
+    std::mutex mutex;
+    std::vector<std::size_t> sizes;
+    options.queue = fixture.queue;
+    options.topology = topology;
+    options.batch_linger = 500ms;
+    Consumer consumer(BrokerOptions(), options, [&](std::span<const Delivery> batch) {
+        const std::lock_guard lock(mutex);
+        sizes.push_back(batch.size());
+        return std::vector<Outcome>(batch.size(), Outcome::kAck);
+    });
+    EXPECT_TRUE(WaitFor([&] { return consumer.Counters().acked.load() == events.size(); }));
+    consumer.Stop();
+    return sizes;
+}
+
+TEST(Consumer, BatchesStopAtTheirCount) {
+    const Fixture fixture;
+    const auto sizes = BatchSizes(fixture, ConsumerOptions{.max_batch = 4}, fixture.Events(10));
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{4, 4, 2}));
+}
+
+TEST(Consumer, BatchesStopOnceTheirBodiesReachTheByteLimit) {
+    const Fixture fixture;
+    // 100 KB bodies, 250 KB a batch: the third body takes a batch over the limit and ends it.
+    const auto sizes = BatchSizes(fixture, ConsumerOptions{.max_batch = 100, .max_batch_bytes = 250'000},
+                                  fixture.Events(10, std::string(100'000, 'x')));
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{3, 3, 3, 1}));
+}
+
 TEST(Consumer, SurvivesForcedConnectionClose) {
     const std::string ctl = testing::RabbitmqCtl();
     if (ctl.empty()) {

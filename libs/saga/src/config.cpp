@@ -21,6 +21,8 @@ Config ReadConfig(config::EnvReader& env, std::string_view queue) {
     config.consumer.queue = std::string(queue);
     config.consumer.prefetch = static_cast<std::uint16_t>(env.Int("CONSUMER_PREFETCH", 500, 1, 65'535));
     config.consumer.max_batch = static_cast<std::size_t>(env.Int("CONSUMER_BATCH", 200, 1, 10'000));
+    config.consumer.max_batch_bytes = static_cast<std::size_t>(
+        env.Int("CONSUMER_BATCH_BYTES", static_cast<std::int64_t>(config.consumer.max_batch_bytes), 1, 1LL << 30));
     config.consumer.batch_linger = env.Millis("CONSUMER_LINGER_MS", config.consumer.batch_linger);
     config.consumer.topology = Topology();
     return config;

@@ -31,6 +31,9 @@ struct ConsumerOptions {
     std::string queue{};
     std::uint16_t prefetch = 256;
     std::size_t max_batch = 256;
+    /// A batch stops growing once its bodies reach this many bytes (so it holds at most this
+    /// plus one body): large events (a read of 1,000 messages is ~39 KB) come fewer at a time.
+    std::size_t max_batch_bytes = std::size_t{1} << 20;
     /// After the first delivery of a batch, how long to wait for more before calling the handler.
     std::chrono::milliseconds batch_linger{2};
     /// Declared on every (re)connect before consuming.

@@ -11,7 +11,7 @@ namespace sn::saga {
 
 /// What a service taking part in the saga reads from its environment: the broker (AMQP_URL), its
 /// outbox relay (OUTBOX_BATCH, OUTBOX_BATCH_BYTES) and its consumer of `queue`
-/// (CONSUMER_PREFETCH, CONSUMER_BATCH, CONSUMER_LINGER_MS).
+/// (CONSUMER_PREFETCH, CONSUMER_BATCH, CONSUMER_BATCH_BYTES, CONSUMER_LINGER_MS).
 struct Config {
     amqp::ConnectionOptions broker;
     RelayOptions relay;
