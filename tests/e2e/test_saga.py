@@ -482,6 +482,27 @@ def test_sweeper_republishes_lost_events(trio):
     wait_services_ready()
 
 
+def test_inbox_forgets_events_past_their_retention(trio):
+    """counters' inbox keeps an applied event's id for INBOX_RETENTION_HOURS (a week), then its
+    pruner deletes it; younger entries stay."""
+    a, b, _ = trio
+    stack("restart", "counters", env={"INBOX_PRUNE_INTERVAL_MS": "300"})
+    try:
+        wait_services_ready()
+        old = _request_event(a.send_ok(b.id, "old")["id"])
+        young = _request_event(a.send_ok(b.id, "young")["id"])
+        wait_counter(b, a.id, 2)
+        assert _inbox_rows(old) == 1 and _inbox_rows(young) == 1
+        pruned_before = metric(PORTS["counters"], "saga_inbox_pruned_total")
+        counters_q("UPDATE inbox SET received_at = now() - interval '8 days' WHERE event_id = %s", (old,))
+        wait_for(lambda: _inbox_rows(old) == 0, timeout=10, desc="the pruner to forget the week-old event")
+        assert _inbox_rows(young) == 1
+        assert metric(PORTS["counters"], "saga_inbox_pruned_total") >= pruned_before + 1
+    finally:
+        stack("restart", "counters")  # defaults back
+    wait_services_ready()
+
+
 # ==========================================================================
 # 8. reconciliation repairs a counter changed by hand
 # ==========================================================================

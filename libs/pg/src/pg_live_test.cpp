@@ -1,6 +1,7 @@
 // Needs the PostgreSQL that `make test` starts (PG_TEST_DSN overrides where).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -9,10 +10,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <thread>
 
 #include "common/ids.hpp"
 #include "pg/group_commit.hpp"
 #include "pg/migrations.hpp"
+#include "pg/periodic_job.hpp"
 #include "pg/pool.hpp"
 
 namespace sn::pg {
@@ -185,6 +188,48 @@ TEST_F(PgTest, PoolGivesUpOnAServerThatNeverAnswers) {
         }
     });
     EXPECT_EQ(outcome, "PostgreSQL did not answer in time");
+}
+
+TEST_F(PgTest, PeriodicJobCarriesOnAfterAFailedRunAndABrokenConnection) {
+    std::atomic<int> runs{0};
+    {
+        PeriodicJob job("test", Dsn(), std::chrono::milliseconds(10), std::chrono::milliseconds(5000),
+                        [&](Connection& conn) {
+                            const int run = ++runs;
+                            if (run == 1) {
+                                (void)conn.Exec("SELECT no_such_function()");
+                            } else if (run == 2) {
+                                (void)conn.Exec("SELECT pg_terminate_backend(pg_backend_pid())");
+                            } else {
+                                (void)conn.Exec("INSERT INTO " + table_ + " (id) VALUES ($1)", run);
+                            }
+                        });
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (conn_.Exec("SELECT count(*) FROM " + table_).Int(0, 0) < 3 &&
+               std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    const auto rows = conn_.Exec("SELECT id FROM " + table_ + " ORDER BY id LIMIT 3");
+    ASSERT_EQ(rows.Rows(), 3);
+    EXPECT_EQ(rows.Int(0, 0), 3);
+    EXPECT_EQ(rows.Int(2, 0), 5);
+}
+
+TEST_F(PgTest, PeriodicJobStopsWithoutWaitingOutItsInterval) {
+    std::atomic<int> runs{0};
+    PeriodicJob job("test", Dsn(), std::chrono::hours(1), std::chrono::milliseconds(5000),
+                    [&](Connection& conn) { runs += static_cast<int>(conn.Exec("SELECT 1").Int(0, 0)); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (runs == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_EQ(runs, 1);
+    const auto started = std::chrono::steady_clock::now();
+    job.Stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+    job.Stop();  // idempotent
+    EXPECT_EQ(runs, 1);
 }
 
 /// Numbers in, ten times each out, one statement per batch; the first batch also sleeps 0.1 s, so

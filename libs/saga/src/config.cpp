@@ -16,6 +16,13 @@ RelayOptions ReadRelayOptions(config::EnvReader& env) {
     return relay;
 }
 
+inbox::Retention ReadInboxRetention(config::EnvReader& env) {
+    inbox::Retention retention;
+    retention.keep = std::chrono::hours(env.Int("INBOX_RETENTION_HOURS", retention.keep.count(), 1, 24 * 365 * 10));
+    retention.prune_interval = env.Millis("INBOX_PRUNE_INTERVAL_MS", retention.prune_interval);
+    return retention;
+}
+
 Config ReadConfig(config::EnvReader& env, std::string_view queue) {
     Config config{ReadBroker(env), ReadRelayOptions(env), {}};
     config.consumer.queue = std::string(queue);
@@ -25,6 +32,7 @@ Config ReadConfig(config::EnvReader& env, std::string_view queue) {
         env.Int("CONSUMER_BATCH_BYTES", static_cast<std::int64_t>(config.consumer.max_batch_bytes), 1, 1LL << 30));
     config.consumer.batch_linger = env.Millis("CONSUMER_LINGER_MS", config.consumer.batch_linger);
     config.consumer.topology = Topology();
+
     return config;
 }
 

@@ -15,6 +15,13 @@ constexpr std::string_view kClaim =
 constexpr std::string_view kOutcomes =
     "SELECT event_id, outcome FROM inbox WHERE event_id = ANY($1::uuid[]) AND NOT event_id = ANY($2::uuid[])";
 constexpr std::string_view kRecord = "UPDATE inbox SET outcome = $2 WHERE event_id = $1";
+constexpr std::string_view kPrune =
+    "DELETE FROM inbox WHERE event_id IN (SELECT event_id FROM inbox "
+    "WHERE received_at < now() - make_interval(secs => $1) LIMIT $2)";
+// Rows a prune deletes per statement, and statements per run: a run stays short, and a large
+// backlog (a service that was down for long) goes over several runs.
+constexpr std::int64_t kPruneRows = 10'000;
+constexpr int kPruneStatementsPerRun = 100;
 
 }  // namespace
 
@@ -54,6 +61,23 @@ std::unordered_map<std::string, std::string> Claim(pg::Connection& conn, const s
 
 void Record(pg::Connection& conn, const std::string& event_id, std::string_view outcome) {
     (void)conn.Exec(kRecord, event_id, outcome);
+}
+
+std::int64_t Prune(pg::Connection& conn, std::chrono::seconds retention, std::int64_t max_rows) {
+    return conn.Exec(kPrune, static_cast<std::int64_t>(retention.count()), max_rows).Affected();
+}
+
+pg::PeriodicJob::Job MakePruner(Retention retention, metrics::Registry& metrics) {
+    auto& pruned = metrics.GetCounter("saga_inbox_pruned_total", "Inbox entries forgotten past their retention.");
+    return [keep = std::chrono::duration_cast<std::chrono::seconds>(retention.keep), &pruned](pg::Connection& conn) {
+        for (int i = 0; i < kPruneStatementsPerRun; ++i) {
+            const auto forgotten = Prune(conn, keep, kPruneRows);
+            pruned.Add(static_cast<std::uint64_t>(forgotten));
+            if (forgotten < kPruneRows) {
+                break;
+            }
+        }
+    };
 }
 
 }  // namespace inbox

@@ -51,6 +51,25 @@ TEST_F(SagaStoreTest, ClaimTellsNewFromSeenAndRepeatsWithinOneCall) {
     EXPECT_EQ(Count("inbox"), 3);
 }
 
+TEST_F(SagaStoreTest, PruneForgetsOnlyWhatIsPastTheRetentionAtMostMaxRowsAStatement) {
+    const auto old1 = ids::NewUuid();
+    const auto old2 = ids::NewUuid();
+    const auto fresh = ids::NewUuid();
+    EXPECT_TRUE(inbox::Claim(conn_, {old1, old2, fresh}, "counted").empty());
+    (void)conn_.Exec("UPDATE inbox SET received_at = now() - interval '8 days' WHERE event_id = ANY($1::uuid[])",
+                     std::vector<std::string>{old1, old2});
+    const std::chrono::hours week(24 * 7);
+
+    EXPECT_EQ(inbox::Prune(conn_, week, 1), 1);
+    EXPECT_EQ(inbox::Prune(conn_, week, 10), 1);
+    EXPECT_EQ(inbox::Prune(conn_, week, 10), 0);
+    EXPECT_EQ(Count("inbox"), 1);
+    // The fresh id is still known; a forgotten one is new again.
+    const auto seen = inbox::Claim(conn_, {fresh, old1}, "counted");
+    EXPECT_EQ(seen.size(), 1u);
+    EXPECT_TRUE(seen.contains(fresh));
+}
+
 TEST_F(SagaStoreTest, EnqueueAllKeepsOrderAndPayloadBytesAndSkipsKnownIds) {
     const std::string tricky = R"({"text":"quote \" backslash \\ comma, brace } ünïcode"})";
     std::vector<OutboxEvent> events;

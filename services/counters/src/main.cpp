@@ -10,15 +10,20 @@ int main() {
     return sn::app::Run("counters", SN_SAGA_MIGRATIONS_DIR ":" SN_MIGRATIONS_DIR, [](sn::app::Runtime& rt) {
         auto& env = rt.env;
         const auto saga = sn::saga::ReadConfig(env, sn::saga::kCountersQueue);
+        const auto retention = sn::saga::ReadInboxRetention(env);
 
         counters::AddCounterRoutes(rt.router, rt.db);
         auto& outbox =
             rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, saga.broker, sn::saga::Topology(), saga.relay, rt.metrics);
         auto& requests = rt.Make<sn::saga::TransactionalConsumer>(rt.base.pg_dsn, saga.broker, saga.consumer,
                                                                   counters::MakeRequestHandler(rt.metrics), rt.metrics);
+        auto& pruner =
+            rt.Make<sn::pg::PeriodicJob>("inbox pruner", rt.base.pg_dsn, retention.prune_interval,
+                                         std::chrono::minutes(1), sn::saga::inbox::MakePruner(retention, rt.metrics));
         rt.AddReadinessCheck([&requests]() -> boost::asio::awaitable<bool> { co_return requests.Consuming(); });
-        rt.OnStop([&outbox, &requests] {
+        rt.OnStop([&outbox, &requests, &pruner] {
             requests.Stop();
+            pruner.Stop();
             outbox.Stop();
         });
     });

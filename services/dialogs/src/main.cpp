@@ -25,7 +25,9 @@ int main() {
             rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, saga.broker, sn::saga::Topology(), saga.relay, rt.metrics);
         auto& replies = rt.Make<sn::saga::TransactionalConsumer>(rt.base.pg_dsn, saga.broker, saga.consumer,
                                                                  dialogs::MakeReplyHandler(rt.metrics), rt.metrics);
-        auto& sweeper = rt.Make<dialogs::Sweeper>(rt.base.pg_dsn, sweep_interval, sweep_timeout, rt.metrics);
+        auto& sweeper =
+            rt.Make<sn::pg::PeriodicJob>("sweeper", rt.base.pg_dsn, sweep_interval, std::chrono::milliseconds(30'000),
+                                         dialogs::MakeSweep(sweep_timeout, rt.metrics));
         rt.AddReadinessCheck([&replies]() -> boost::asio::awaitable<bool> { co_return replies.Consuming(); });
         rt.OnStop([&outbox, &replies, &sweeper] {
             replies.Stop();

@@ -5,6 +5,7 @@
 #include "amqp/connection_options.hpp"
 #include "amqp/consumer.hpp"
 #include "common/config.hpp"
+#include "saga/consumer.hpp"
 #include "saga/outbox.hpp"
 
 namespace sn::saga {
@@ -23,5 +24,8 @@ struct Config {
 [[nodiscard]] amqp::ConnectionOptions ReadBroker(config::EnvReader& env);
 /// The outbox relay's settings alone (OUTBOX_BATCH, OUTBOX_BATCH_BYTES).
 [[nodiscard]] RelayOptions ReadRelayOptions(config::EnvReader& env);
+/// How long an inbox remembers events (INBOX_RETENTION_HOURS, INBOX_PRUNE_INTERVAL_MS), for a
+/// service whose consumer keeps one (counters).
+[[nodiscard]] inbox::Retention ReadInboxRetention(config::EnvReader& env);
 
 }  // namespace sn::saga

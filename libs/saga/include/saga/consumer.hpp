@@ -14,6 +14,7 @@
 #include "amqp/consumer.hpp"
 #include "common/metrics.hpp"
 #include "pg/connection.hpp"
+#include "pg/periodic_job.hpp"
 
 namespace sn::saga {
 
@@ -89,6 +90,16 @@ class TransactionalConsumer {
 
 /// The inbox: the events this service has applied, and what came of each.
 namespace inbox {
+
+/// How long the inbox remembers an applied event. A copy of an event that arrives after its id was
+/// forgotten is applied again, so the retention must outlast any delay the saga should ride out:
+/// dialogs' sweeper re-publishes a stuck saga's event, with its id, for as long as it is stuck.
+struct Retention {
+    std::chrono::hours keep{24 * 7};
+    /// How often the pruner deletes what is older.
+    std::chrono::milliseconds prune_interval{std::chrono::minutes(10)};
+};
+
 /// Claims the event ids in the current transaction, recording the outcome expected of them, with
 /// one statement. Returns the ids seen before (by an earlier transaction) with the outcome
 /// recorded for each; an id absent from the result is new (if it is repeated within
@@ -99,6 +110,13 @@ namespace inbox {
                                                                  std::string_view expected_outcome);
 /// Records the outcome of a claimed event when it is not the one expected at the claim.
 void Record(pg::Connection& conn, const std::string& event_id, std::string_view outcome);
+/// Forgets at most `max_rows` of the events received more than `retention` ago, in one statement
+/// (in a transaction of its own unless one is open). Returns how many it forgot.
+std::int64_t Prune(pg::Connection& conn, std::chrono::seconds retention, std::int64_t max_rows);
+/// A pruner run for a pg::PeriodicJob every `retention.prune_interval`: Prune in statements of
+/// 10,000 rows until none is left past `retention.keep` (at most a million a run). Counts them in
+/// saga_inbox_pruned_total.
+[[nodiscard]] pg::PeriodicJob::Job MakePruner(Retention retention, metrics::Registry& metrics);
 }  // namespace inbox
 
 }  // namespace sn::saga
