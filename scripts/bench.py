@@ -33,9 +33,12 @@ areas
           1000000 first when the users table holds fewer than 950,000); target p99 <= 20 ms at c16.
 
 Every run first empties dialogs' and counters' tables (messages, unread counters, outboxes,
-inboxes) and purges the saga's queues, with both services stopped (--keep-data skips it): the
-users, posts and friends stay. Runs then start alike instead of on the millions of messages every
-earlier run left behind.
+inboxes) and purges the saga's queues, with both services stopped, then loads the same background
+of --dialogs dialogs holding --messages messages in all (10,000 and 1,000,000; between existing
+users, with their unread counters; scripts/gen_data.py, ~5 s) before starting them again
+(--keep-data skips all of it): the users, posts and friends stay. Runs then start alike instead of
+on the millions of messages every earlier run left behind, and on tables of a realistic size
+rather than empty ones.
 
 For every load run: req/s, latency p50/p99/p99.9 (wrk), CPU microseconds per operation summed
 over every process of the stack (each component's process tree from `scripts/stack pid NAME`:
@@ -114,6 +117,9 @@ def parse_args(argv):
     ap.add_argument("--no-plot", action="store_true", help="skip the gnuplot PNG")
     ap.add_argument("--keep-data", action="store_true",
                     help="keep the messages, counters and saga queues of earlier runs (default: empty them first)")
+    ap.add_argument("--dialogs", type=int, default=10_000, help="dialogs of the background loaded first (10,000)")
+    ap.add_argument("--messages", type=int, default=1_000_000,
+                    help="messages of the background, spread over its dialogs (1,000,000; 0: none)")
     args = ap.parse_args(argv)
     for area in args.areas:
         if area not in AREAS:
@@ -772,7 +778,8 @@ def check_ready(bench):
 def reset_saga_data(bench):
     """Empties dialogs' and counters' tables and the saga's queues (dead letters included), with
     both services stopped, so that every run starts from the same place: without it each run
-    inherited the millions of messages of the runs before, and autovacuum working through them."""
+    inherited the millions of messages of the runs before, and autovacuum working through them.
+    Then loads the background dialogs (--dialogs, --messages) while they are still stopped."""
     services = [name for name in ("dialogs", "dialogs-2", "counters", "counters-2") if is_running(name)]
     with ticking(bench, "resetting messages, counters and saga queues (--keep-data keeps them)"):
         bench.control("stop", services)
@@ -784,7 +791,27 @@ def reset_saga_data(bench):
         for queue in rabbitmq_queues():
             if queue.startswith(("dialogs.", "counters.")):
                 stack("rabbitmqctl", "purge_queue", queue)
+    try:
+        if bench.args.messages:
+            load_background(bench)
+    finally:
         bench.control("start", services)
+
+
+def load_background(bench):
+    """--messages in --dialogs between existing users (scripts/gen_data.py --users 0), or between
+    as many new ones as it takes when the database holds fewer than two users per dialog."""
+    dialogs, messages = bench.args.dialogs, bench.args.messages
+    users = 0 if users_count(bench) >= 2 * dialogs else 2 * dialogs
+    cmd = [str(REPO / "scripts/gen_data.py"), "--users", str(users), "--dialogs", str(dialogs),
+           "--messages", str(messages)]
+    res = run_json_command(bench, "background", cmd,
+                           label="loading the background: %d messages in %d dialogs" % (messages, dialogs))
+    bench.details["background"] = res
+    if "error" in res:
+        raise RuntimeError("scripts/gen_data.py failed: %s" % res["error"])
+    bench.progress.say("background: %d messages in %d dialogs (%d unread) loaded in %s s"
+                       % (messages, dialogs, res.get("unread", 0), res.get("total_seconds")))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ dialogs with messages into the dialogs database and their unread counters into t
 database, fast enough for millions of rows (COPY from a stream generated on the fly).
 
   scripts/gen_data.py [--users N] [--dialogs D --messages M] [--truncate] [--seed S]
+  scripts/gen_data.py --users 0 --dialogs D --messages M      (dialogs between existing users)
 
 Needs a running stack (`scripts/stack up`): one user is registered through POST /user/register
 to get a real Argon2id hash of the shared password (--password, "password123"), which every
@@ -13,7 +14,8 @@ generated user gets, so any of them can log in.
   spread over 1950-2008, cities weighted by population, short biographies. Ids are UUIDv7 as
   libs/common makes them, with a counter inside each millisecond so they strictly ascend: every
   insert lands at the right edge of the primary key. created_at is the id's time.
-- dialogs: D distinct pairs of this run's users share M messages (each message to a random pair,
+- dialogs: D distinct pairs of this run's users (with --users 0: of up to 2D users already in
+  the database, drawn at random) share M messages (each message to a random pair,
   from a random side of it). Everything is in a final saga state: the last author's trailing run
   of messages is UNREAD in half of the dialogs, the rest READ; counters get one unread_messages
   row per direction that has messages, equal to its UNREAD messages, so `sagactl check` holds.
@@ -276,6 +278,13 @@ def dialog_rows(rng, ids, user_ids, dialogs, messages, unread):
     progress(done)
 
 
+def existing_users(cur, dialogs):
+    """Up to 2 * dialogs ids of users already in the database, drawn at random (one pass over the
+    primary key; ~0.3 s on a million users)."""
+    cur.execute("SELECT id::text FROM users ORDER BY random() LIMIT %s", (max(2, 2 * dialogs),))
+    return [r[0] for r in cur.fetchall()]
+
+
 def analyze(dsn, table):
     """VACUUM ANALYZE: statistics for the planner, and the visibility map that lets the search's
     index-only scans skip the heap right after a bulk load (autovacuum would get there later)."""
@@ -288,16 +297,19 @@ def analyze(dsn, table):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--users", type=int, default=1_000_000)
-    ap.add_argument("--dialogs", type=int, default=0, help="pairs of generated users that talk")
+    ap.add_argument("--dialogs", type=int, default=0,
+                    help="pairs of users that talk: of this run's users, or of existing ones with --users 0")
     ap.add_argument("--messages", type=int, default=0, help="messages in all, spread over the dialogs")
     ap.add_argument("--truncate", action="store_true", help="empty the tables first (else append)")
     ap.add_argument("--password", default="password123", help="every generated user's password")
     ap.add_argument("--seed", type=int, default=None, help="for a repeatable data set (ids aside)")
     args = ap.parse_args()
-    if args.dialogs and args.users < 2:
-        ap.error("--dialogs needs at least 2 --users of this run")
-    if args.dialogs > args.users * (args.users - 1) // 2:
+    if args.users == 1 and args.dialogs:
+        ap.error("--dialogs needs at least 2 --users of this run, or --users 0 for existing users")
+    if args.users and args.dialogs > args.users * (args.users - 1) // 2:
         ap.error("more --dialogs than pairs of users")
+    if args.truncate and args.dialogs and not args.users:
+        ap.error("--truncate empties the users: --dialogs then needs --users of this run")
     if args.messages and not args.dialogs:
         ap.error("--messages needs --dialogs")
     rng = random.Random(args.seed)
@@ -319,19 +331,22 @@ def main():
             dcur.execute("SELECT count(*) FROM messages WHERE state IN ('PENDING_UNREAD', 'PENDING_READ')")
             if dcur.fetchone()[0]:
                 sys.exit("gen_data: messages are in flight (PENDING_*): wait until `sagactl check` passes")
-    password_hash = shared_password_hash(bcur, args.password)
-    backend.commit()
-
-    # Users: one transaction, truncation included (a failed load leaves the old data).
-    t0 = time.monotonic()
-    if args.truncate:
-        bcur.execute("TRUNCATE users CASCADE")  # friends and posts reference users
     user_ids = []
-    copy_in(bcur, "users", USER_COLUMNS, user_rows(rng, ids, args.users, password_hash, user_ids))
-    backend.commit()
-    users_s = time.monotonic() - t0
-    say(f"{args.users} users loaded in {users_s:.1f} s ({args.users / max(users_s, 1e-9):,.0f}/s)")
-    result.update(seconds=round(users_s, 1), users_per_s=round(args.users / max(users_s, 1e-9)))
+    if args.users:
+        password_hash = shared_password_hash(bcur, args.password)
+        backend.commit()
+        # Users: one transaction, truncation included (a failed load leaves the old data).
+        t0 = time.monotonic()
+        if args.truncate:
+            bcur.execute("TRUNCATE users CASCADE")  # friends and posts reference users
+        copy_in(bcur, "users", USER_COLUMNS, user_rows(rng, ids, args.users, password_hash, user_ids))
+        backend.commit()
+        users_s = time.monotonic() - t0
+        say(f"{args.users} users loaded in {users_s:.1f} s ({args.users / max(users_s, 1e-9):,.0f}/s)")
+        result.update(seconds=round(users_s, 1), users_per_s=round(args.users / max(users_s, 1e-9)))
+    dialog_users = user_ids or (existing_users(bcur, args.dialogs) if args.dialogs else [])
+    if args.dialogs > len(dialog_users) * (len(dialog_users) - 1) // 2:
+        sys.exit(f"gen_data: {len(dialog_users)} users in the database: too few for {args.dialogs} dialogs")
 
     if with_dialogs:
         # Messages first, then their counters: in between, `sagactl check` sees counters missing.
@@ -342,7 +357,7 @@ def main():
             ccur.execute("TRUNCATE unread_messages")
         if args.dialogs:
             copy_in(dcur, "messages", MESSAGE_COLUMNS,
-                    dialog_rows(rng, ids, user_ids, args.dialogs, args.messages, unread))
+                    dialog_rows(rng, ids, dialog_users, args.dialogs, args.messages, unread))
             copy_in(ccur, "unread_messages", UNREAD_COLUMNS,
                     ["".join(f"{uuid.uuid4()}\t{a}\t{r}\t{n}\n" for (a, r), n in unread.items())])
         dialogs_db.commit()
@@ -353,7 +368,8 @@ def main():
         result.update(unread=sum(unread.values()), messages_seconds=round(messages_s, 1))
 
     t0 = time.monotonic()
-    analyze(BACKEND_DSN, "users")
+    if args.users:
+        analyze(BACKEND_DSN, "users")
     if with_dialogs:
         analyze(DIALOGS_DSN, "messages")
         analyze(COUNTERS_DSN, "unread_messages")
