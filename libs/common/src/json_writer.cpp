@@ -1,8 +1,30 @@
 #include "common/json_writer.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace sn {
+namespace {
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+
+constexpr bool HasZeroByte(std::uint64_t word) { return ((word - kOnes) & ~word & kHighBits) != 0; }
+
+/// Whether any of the eight bytes in `word` needs escaping: a control character (below 0x20),
+/// '"' or '\\'. Bytes from 0x80 (UTF-8 beyond ASCII) have their high bit set and never count.
+constexpr bool NeedsEscape(std::uint64_t word) {
+    return ((word - kOnes * 0x20) & ~word & kHighBits) != 0 || HasZeroByte(word ^ (kOnes * '"')) ||
+           HasZeroByte(word ^ (kOnes * '\\'));
+}
+
+static_assert(!NeedsEscape(0x2020202020202020ULL) && NeedsEscape(0x2020202020201f20ULL));
+static_assert(NeedsEscape(0x2041412241414141ULL) && NeedsEscape(0x5c41414141414141ULL));
+static_assert(!NeedsEscape(0xd0afd0afd0afd0afULL));  // "ЯЯЯЯ"
+
+}  // namespace
 
 void JsonWriter::Separate() {
     if (after_value_) {
@@ -53,47 +75,63 @@ JsonWriter& JsonWriter::Bool(bool value) {
 }
 
 void JsonWriter::Escaped(std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
     out_.reserve(out_.size() + text.size() + 2);
     out_ += '"';
     std::size_t plain = 0;  // start of the run of characters copied as they are
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            continue;
+    // Eight bytes at a time while none needs escaping (most text), byte by byte through a word
+    // that has one.
+    for (std::size_t i = 0; i < text.size();) {
+        std::uint64_t word = 0;
+        if (i + sizeof(word) <= text.size()) {
+            std::memcpy(&word, text.data() + i, sizeof(word));
+            if (!NeedsEscape(word)) {
+                i += sizeof(word);
+                continue;
+            }
         }
-        out_.append(text.data() + plain, i - plain);
-        plain = i + 1;
-        switch (c) {
-            case '"':
-                out_ += "\\\"";
-                break;
-            case '\\':
-                out_ += "\\\\";
-                break;
-            case '\n':
-                out_ += "\\n";
-                break;
-            case '\r':
-                out_ += "\\r";
-                break;
-            case '\t':
-                out_ += "\\t";
-                break;
-            case '\b':
-                out_ += "\\b";
-                break;
-            case '\f':
-                out_ += "\\f";
-                break;
-            default:
-                out_ += "\\u00";
-                out_ += kHex[c >> 4];
-                out_ += kHex[c & 0xF];
+        for (const auto end = std::min(i + sizeof(word), text.size()); i < end; ++i) {
+            const auto c = static_cast<unsigned char>(text[i]);
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                continue;
+            }
+            out_.append(text.data() + plain, i - plain);
+            plain = i + 1;
+            EscapeByte(c);
         }
     }
     out_.append(text.data() + plain, text.size() - plain);
     out_ += '"';
+}
+
+void JsonWriter::EscapeByte(unsigned char c) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    switch (c) {
+        case '"':
+            out_ += "\\\"";
+            break;
+        case '\\':
+            out_ += "\\\\";
+            break;
+        case '\n':
+            out_ += "\\n";
+            break;
+        case '\r':
+            out_ += "\\r";
+            break;
+        case '\t':
+            out_ += "\\t";
+            break;
+        case '\b':
+            out_ += "\\b";
+            break;
+        case '\f':
+            out_ += "\\f";
+            break;
+        default:
+            out_ += "\\u00";
+            out_ += kHex[c >> 4];
+            out_ += kHex[c & 0xF];
+    }
 }
 
 }  // namespace sn

@@ -43,5 +43,25 @@ TEST(JsonWriter, EveryByteStringReadsBackAsItself) {
     }
 }
 
+TEST(JsonWriter, FindsWhatNeedsEscapingAtEveryOffsetAmongWideCharacters) {
+    // Text is scanned eight bytes at a time: put each character that needs escaping at every
+    // offset of strings of every length up to three words, among two-byte UTF-8 ("Я").
+    for (const char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+        for (std::size_t length = 1; length <= 24; ++length) {
+            for (std::size_t at = 0; at < length; ++at) {
+                std::string text;
+                for (std::size_t k = 0; k < length; ++k) {
+                    text += k == at ? std::string(1, special) : std::string("Я");
+                }
+                JsonWriter json;
+                json.String(text);
+                const auto out = std::move(json).Take();
+                // A raw control character, quote or backslash would not parse back as the text.
+                ASSERT_EQ(boost::json::parse(out).as_string(), text) << out;
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace sn

@@ -53,6 +53,8 @@ class JsonWriter {
     /// A comma before a value that follows another in its array (or a key after a member).
     void Separate();
     void Escaped(std::string_view text);
+    /// The escape of one byte that needs it (a control character, '"' or '\\').
+    void EscapeByte(unsigned char c);
 
     std::string out_;
     bool after_value_ = false;
