@@ -7,8 +7,8 @@
 #   BENCH_PAIRS=results/bench_<UTC>/reads_pairs.txt bench/cpu_per_request.sh bench/list.lua 5
 #   BENCH_TOKEN=<a reader's token> bench/cpu_per_request.sh bench/feed.lua 5
 #
-# Prints wrk's req/s and p99, then µs of CPU per request for backend, dialogs, counters, redis and
-# postgres. Lua scripts and the variables they read: bench/*.lua.
+# Prints wrk's req/s and p99, then µs of CPU per request for backend, dialogs, counters, redis,
+# rabbitmq and postgres. Lua scripts and the variables they read: bench/*.lua.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: bench/cpu_per_request.sh LUA SECONDS" >&2; exit 2; }
@@ -26,7 +26,7 @@ ticks() {  # utime+stime of these pids, in clock ticks (fields after the ")" tha
 
 snapshot() {
     local name pid
-    for name in backend dialogs counters redis; do
+    for name in backend dialogs counters redis rabbitmq; do
         pid=$(scripts/stack pid "$name" 2>/dev/null) || { echo "$name 0"; continue; }
         echo "$name $(ticks "$pid")"
     done
