@@ -32,7 +32,6 @@ Config ReadConfig(config::EnvReader& env, std::string_view queue) {
         env.Int("CONSUMER_BATCH_BYTES", static_cast<std::int64_t>(config.consumer.max_batch_bytes), 1, 1LL << 30));
     config.consumer.batch_linger = env.Millis("CONSUMER_LINGER_MS", config.consumer.batch_linger);
     config.consumer.topology = Topology();
-
     return config;
 }
 
