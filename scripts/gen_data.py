@@ -344,9 +344,11 @@ def main():
         users_s = time.monotonic() - t0
         say(f"{args.users} users loaded in {users_s:.1f} s ({args.users / max(users_s, 1e-9):,.0f}/s)")
         result.update(seconds=round(users_s, 1), users_per_s=round(args.users / max(users_s, 1e-9)))
-    dialog_users = user_ids or (existing_users(bcur, args.dialogs) if args.dialogs else [])
-    if args.dialogs > len(dialog_users) * (len(dialog_users) - 1) // 2:
-        sys.exit(f"gen_data: {len(dialog_users)} users in the database: too few for {args.dialogs} dialogs")
+    dialog_users = user_ids
+    if args.dialogs and not args.users:  # this run's users were checked against --dialogs above
+        dialog_users = existing_users(bcur, args.dialogs)
+        if args.dialogs > len(dialog_users) * (len(dialog_users) - 1) // 2:
+            sys.exit(f"gen_data: {len(dialog_users)} users in the database: too few for {args.dialogs} dialogs")
 
     if with_dialogs:
         # Messages first, then their counters: in between, `sagactl check` sees counters missing.

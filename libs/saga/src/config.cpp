@@ -10,7 +10,7 @@ amqp::ConnectionOptions ReadBroker(config::EnvReader& env) {
 
 RelayOptions ReadRelayOptions(config::EnvReader& env) {
     RelayOptions relay;
-    relay.batch = static_cast<std::size_t>(env.Int("OUTBOX_BATCH", 500, 1, 10'000));
+    relay.batch = static_cast<std::size_t>(env.Int("OUTBOX_BATCH", static_cast<std::int64_t>(relay.batch), 1, 10'000));
     relay.batch_bytes = static_cast<std::size_t>(
         env.Int("OUTBOX_BATCH_BYTES", static_cast<std::int64_t>(relay.batch_bytes), 1, 1LL << 30));
     return relay;

@@ -16,8 +16,10 @@ int main() {
         const auto sweep_timeout = env.Millis("SWEEPER_TIMEOUT_MS", std::chrono::milliseconds(30'000));
 
         dialogs::MessageSender::Options sending;
-        sending.writers = static_cast<std::size_t>(env.Int("SEND_WRITERS", 1, 1, 256));
-        sending.max_batch = static_cast<std::size_t>(env.Int("SEND_BATCH", 64, 1, 1'000));
+        sending.writers =
+            static_cast<std::size_t>(env.Int("SEND_WRITERS", static_cast<std::int64_t>(sending.writers), 1, 256));
+        sending.max_batch =
+            static_cast<std::size_t>(env.Int("SEND_BATCH", static_cast<std::int64_t>(sending.max_batch), 1, 1'000));
 
         auto& sender = rt.Make<dialogs::MessageSender>(rt.db, sending, dialogs::SendInBatches(rt.metrics));
         dialogs::AddDialogRoutes(rt.router, rt.db, sender, mark_as_read);
