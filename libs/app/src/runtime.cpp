@@ -66,6 +66,12 @@ Runtime::Runtime(std::string name, BaseConfig base_config, config::EnvReader rea
       verifier(keys),
       db(io.get_executor(), base.pg_dsn, static_cast<std::size_t>(base.pg_pool_size), base.pg_statement_timeout) {}
 
+Runtime::~Runtime() {
+    while (!components_.empty()) {
+        components_.pop_back();
+    }
+}
+
 int Run(std::string_view service, std::string_view default_migration_dirs, const std::function<void(Runtime&)>& wire) {
     log::SetService(service);
     // hiredis writes with write(): a Redis that went away must fail the call, not end the process.

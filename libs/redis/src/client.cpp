@@ -151,26 +151,47 @@ std::vector<Reply> Connection::Pipeline(const std::vector<Command>& commands) {
     }
     auto& context = Connected();
     const auto deadline = std::chrono::steady_clock::now() + options_.command_timeout;
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
     for (const auto& command : commands) {
-        argv.clear();
-        lengths.clear();
-        for (const auto& arg : command) {
-            argv.push_back(arg.data());
-            lengths.push_back(arg.size());
-        }
-        if (redisAppendCommandArgv(&context, static_cast<int>(argv.size()), argv.data(), lengths.data()) != REDIS_OK) {
-            Fail("cannot queue command");
-        }
+        Append(context, command);
     }
     Flush(context, deadline);
     std::vector<Reply> replies;
     replies.reserve(commands.size());
     for (std::size_t i = 0; i < commands.size(); ++i) {
-        replies.push_back(Next(context, deadline));
+        auto reply = Read(context, deadline);
+        if (!reply) {
+            Fail("no reply in time");
+        }
+        replies.push_back(std::move(*reply));
     }
     return replies;
+}
+
+void Connection::Send(const Command& command) {
+    auto& context = Connected();
+    Append(context, command);
+    Flush(context, std::chrono::steady_clock::now() + options_.command_timeout);
+}
+
+std::optional<Reply> Connection::Receive(Deadline deadline) {
+    if (!context_) {
+        throw ConnectionError("redis " + options_.host + ":" + std::to_string(options_.port) + ": not connected");
+    }
+    return Read(*context_, deadline);
+}
+
+void Connection::Append(redisContext& context, const Command& command) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    argv.reserve(command.size());
+    lengths.reserve(command.size());
+    for (const auto& arg : command) {
+        argv.push_back(arg.data());
+        lengths.push_back(arg.size());
+    }
+    if (redisAppendCommandArgv(&context, static_cast<int>(argv.size()), argv.data(), lengths.data()) != REDIS_OK) {
+        Fail("cannot queue command");
+    }
 }
 
 void Connection::Flush(redisContext& context, Deadline deadline) {
@@ -185,7 +206,7 @@ void Connection::Flush(redisContext& context, Deadline deadline) {
     }
 }
 
-Reply Connection::Next(redisContext& context, Deadline deadline) {
+std::optional<Reply> Connection::Read(redisContext& context, Deadline deadline) {
     for (;;) {
         void* raw = nullptr;
         if (redisGetReplyFromReader(&context, &raw) != REDIS_OK) {
@@ -195,7 +216,9 @@ Reply Connection::Next(redisContext& context, Deadline deadline) {
             const OwnedReply owned(static_cast<redisReply*>(raw), &freeReplyObject);
             return Copy(*owned);
         }
-        WaitFor(fiber::SocketWait::Until::kReadable, deadline, "no reply in time");
+        if (!wait_->Wait(context.fd, fiber::SocketWait::Until::kReadable, deadline)) {
+            return std::nullopt;
+        }
         if (redisBufferRead(&context) != REDIS_OK) {
             Fail("read failed");
         }

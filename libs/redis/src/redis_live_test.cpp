@@ -6,12 +6,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
+#include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
 #include <functional>
+#include <mutex>
 
 #include "common/ids.hpp"
 #include "redis/pool.hpp"
 #include "redis/script.hpp"
+#include "redis/tracking.hpp"
 
 namespace sn::redis {
 namespace {
@@ -138,6 +142,104 @@ TEST(RedisLive, PoolPingsOnItsExecutor) {
     boost::asio::io_context io;
     Pool pool(io.get_executor(), LiveOptions(), 2);
     EXPECT_TRUE(OnOneThread<bool>(io, [&] { return pool.Ping(); }));
+}
+
+/// Writes down what Tracking tells, in order: "up", "lost", "flushed", "changed <key>".
+class Recorder : public Tracking::Listener {
+   public:
+    void Up() override { Add("up"); }
+    void Lost() override { Add("lost"); }
+    void Flushed() override { Add("flushed"); }
+    void Changed(const std::vector<std::string>& keys) override {
+        for (const auto& key : keys) {
+            Add("changed " + key);
+        }
+    }
+    /// Waits until `what` has been told `times` times in all; false after `timeout`.
+    bool WaitFor(const std::string& what, std::size_t times = 1,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+        std::unique_lock lock(mutex_);
+        return told_.wait_for(lock, timeout, [&] { return static_cast<std::size_t>(std::count(events_.begin(), events_.end(), what)) >= times; });
+    }
+    std::vector<std::string> Events() {
+        const std::lock_guard lock(mutex_);
+        return events_;
+    }
+
+   private:
+    void Add(std::string event) {
+        {
+            const std::lock_guard lock(mutex_);
+            events_.push_back(std::move(event));
+        }
+        told_.notify_all();
+    }
+    std::mutex mutex_;
+    std::condition_variable told_;
+    std::vector<std::string> events_;
+};
+
+/// The id of the connection CLIENT SETNAME named `name`, or -1.
+long long ClientNamed(Connection& admin, const std::string& name) {
+    const auto list = Checked(admin.Run({"CLIENT", "LIST"})).str;
+    const auto at = list.find(" name=" + name + " ");
+    if (at == std::string::npos) {
+        return -1;
+    }
+    const auto line = list.rfind("id=", at);
+    return std::stoll(list.substr(line + 3));
+}
+
+TEST(RedisLive, TrackingTellsWhichKeysUnderItsPrefixesChanged) {
+    const auto prefix = "tracked:" + ids::NewUuid() + ":";
+    const auto name = "tracking-test-" + ids::NewUuid().substr(0, 8);
+    Recorder told;
+    Tracking tracking(LiveOptions(), name, {prefix + "a:", prefix + "b:"}, told);
+    ASSERT_TRUE(told.WaitFor("up"));
+
+    Connection writer(LiveOptions());
+    (void)Checked(writer.Run({"SET", prefix + "a:1", "v", "EX", "60"}));
+    (void)Checked(writer.Run({"SET", prefix + "elsewhere", "v", "EX", "60"}));  // under no prefix
+    (void)Checked(writer.Run({"ZADD", prefix + "b:2", "1", "m"}));
+    (void)Checked(writer.Run({"DEL", prefix + "a:1", prefix + "b:2", prefix + "elsewhere"}));
+    ASSERT_TRUE(told.WaitFor("changed " + prefix + "b:2", 2)) << ::testing::PrintToString(told.Events());
+    EXPECT_EQ(told.Events(), (std::vector<std::string>{"up", "changed " + prefix + "a:1", "changed " + prefix + "b:2",
+                                                       "changed " + prefix + "a:1", "changed " + prefix + "b:2"}));
+
+    // A flush (of any database) is told as one message for everything.
+    Options other = LiveOptions();
+    other.db = 9;
+    Connection elsewhere(other);
+    (void)Checked(elsewhere.Run({"FLUSHDB"}));
+    EXPECT_TRUE(told.WaitFor("flushed"));
+}
+
+TEST(RedisLive, TrackingSaysLostWhenItsConnectionDiesAndComesBack) {
+    const auto prefix = "tracked:" + ids::NewUuid() + ":";
+    const auto name = "tracking-test-" + ids::NewUuid().substr(0, 8);
+    Recorder told;
+    Tracking tracking(LiveOptions(), name, {prefix}, told, std::chrono::milliseconds(200));
+    ASSERT_TRUE(told.WaitFor("up"));
+    Connection admin(LiveOptions());
+
+    // Killed by the server.
+    const auto id = ClientNamed(admin, name);
+    ASSERT_GT(id, 0);
+    EXPECT_EQ(Checked(admin.Run({"CLIENT", "KILL", "ID", std::to_string(id)})).integer, 1);
+    ASSERT_TRUE(told.WaitFor("up", 2));
+    EXPECT_EQ(told.Events(), (std::vector<std::string>{"up", "lost", "up"}));
+    EXPECT_NE(ClientNamed(admin, name), id);
+    (void)Checked(admin.Run({"SET", prefix + "after", "v", "EX", "60"}));
+    EXPECT_TRUE(told.WaitFor("changed " + prefix + "after"));  // the new connection tracks too
+
+    // Silent: the server answers nobody for a while. The connection itself stays whole, so only
+    // the unanswered PING can tell.
+    (void)Checked(admin.Run({"CLIENT", "PAUSE", "1000", "ALL"}));
+    ASSERT_TRUE(told.WaitFor("lost", 2));
+    EXPECT_TRUE(told.WaitFor("up", 3));
+
+    tracking.Stop();
+    EXPECT_EQ(told.Events().back(), "lost");
 }
 
 }  // namespace

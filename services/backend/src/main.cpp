@@ -7,6 +7,7 @@
 #include "http/client.hpp"
 #include "live/live_feed.hpp"
 #include "redis/pool.hpp"
+#include "redis/tracking.hpp"
 #include "saga/config.hpp"
 #include "saga/outbox.hpp"
 #include "storage/user_repository.hpp"
@@ -25,6 +26,8 @@ int main() {
         // Searches in PostgreSQL at once; the rest wait in line (UserRepository::Search).
         const auto search_pool_size = static_cast<std::size_t>(env.Int("SEARCH_POOL_SIZE", 3, 1, 256));
         const auto celebrity_followers = env.Int("FEED_CELEBRITY_FOLLOWERS", 10'000, 0, 1'000'000'000);
+        // Feeds and bodies read from Redis, kept in the process until Redis says they changed; 0: none.
+        const auto local_cache_bytes = static_cast<std::size_t>(env.Int("FEED_LOCAL_CACHE_MB", 8, 0, 4096)) << 20U;
         const auto relay = sn::saga::ReadRelayOptions(env);
 
         const auto& signer = rt.Make<sn::auth::TokenSigner>(rt.keys, ttl);
@@ -34,7 +37,14 @@ int main() {
         auto& dialogs = rt.Make<sn::http::Upstream>(rt.io.get_executor(), dialogs_url);
         auto& counters = rt.Make<sn::http::Upstream>(rt.io.get_executor(), counters_url);
         auto& cache = rt.Make<sn::redis::Pool>(rt.io.get_executor(), redis, redis_pool_size);
-        auto& feed = rt.Make<backend::feed::FeedService>(rt.db, cache, celebrity_followers, rt.metrics);
+        backend::feed::LocalCache* local = nullptr;
+        if (local_cache_bytes > 0) {
+            local = &rt.Make<backend::feed::LocalCache>(local_cache_bytes);
+            const std::vector<std::string> prefixes{std::string(backend::feed::kFeedPrefix),
+                                                    std::string(backend::feed::kPostPrefix)};
+            rt.Make<sn::redis::Tracking>(redis, "backend-feed-tracking", prefixes, *local);
+        }
+        auto& feed = rt.Make<backend::feed::FeedService>(rt.db, cache, celebrity_followers, rt.metrics, local);
         auto& live = rt.Make<backend::LiveFeed>(broker, rt.metrics);
         auto& outbox =
             rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, backend::feed::Topology(), relay, rt.metrics);

@@ -33,6 +33,10 @@ struct BaseConfig {
 class Runtime {
    public:
     Runtime(std::string service, BaseConfig base, config::EnvReader env);
+    /// Components go in reverse order of Make, so none outlives what it was given.
+    ~Runtime();
+    Runtime(const Runtime&) = delete;
+    Runtime& operator=(const Runtime&) = delete;
 
     const std::string service;
     const BaseConfig base;
@@ -45,6 +49,7 @@ class Runtime {
     http::Router router;
 
     /// Keeps a component alive as long as the runtime (past the last request) and returns it.
+    /// Components are destroyed in reverse order: one made from another goes first.
     template <typename T, typename... Args>
     T& Make(Args&&... args) {
         auto owned = std::make_shared<T>(std::forward<Args>(args)...);

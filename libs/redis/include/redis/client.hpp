@@ -65,13 +65,22 @@ class Connection {
     /// Sends all commands in one round trip and returns their replies in order (none: no I/O).
     [[nodiscard]] std::vector<Reply> Pipeline(const std::vector<Command>& commands);
 
+    /// For a subscribed connection, where messages come unasked: sends a command without waiting
+    /// for its reply, which Receive returns in turn.
+    void Send(const Command& command);
+    /// The next reply or message; nullopt when none came by `deadline` (the connection stays up).
+    /// Throws ConnectionError when the connection is broken or was never opened.
+    [[nodiscard]] std::optional<Reply> Receive(std::chrono::steady_clock::time_point deadline);
+
    private:
     using Deadline = std::chrono::steady_clock::time_point;
     redisContext& Connected();
+    /// Queues a command in hiredis' output buffer.
+    void Append(redisContext& context, const Command& command);
     /// Writes out what hiredis has queued.
     void Flush(redisContext& context, Deadline deadline);
-    /// The next reply, reading from the socket as long as none is complete.
-    [[nodiscard]] Reply Next(redisContext& context, Deadline deadline);
+    /// The next reply, reading from the socket as long as none is complete; nullopt at the deadline.
+    [[nodiscard]] std::optional<Reply> Read(redisContext& context, Deadline deadline);
     /// Waits for the socket; a passed deadline drops the connection and throws ConnectionError.
     void WaitFor(fiber::SocketWait::Until until, Deadline deadline, std::string_view what);
     void Disconnect() noexcept;

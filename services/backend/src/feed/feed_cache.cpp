@@ -18,10 +18,10 @@ namespace {
 constexpr std::string_view kMarker = "!";
 constexpr std::int64_t kBodyTtlSeconds = 86'400;
 
-std::string FeedKey(std::string_view user) { return "feed:" + std::string(user); }
-std::string CelebritiesKey(std::string_view user) { return "feed:" + std::string(user) + ":celebrities"; }
-std::string GenerationKey(std::string_view user) { return "feed:" + std::string(user) + ":generation"; }
-std::string BodyKey(std::string_view post) { return "post:" + std::string(post); }
+std::string FeedKey(std::string_view user) { return std::string(kFeedPrefix).append(user); }
+std::string CelebritiesKey(std::string_view user) { return FeedKey(user) + ":celebrities"; }
+std::string GenerationKey(std::string_view user) { return FeedKey(user) + ":generation"; }
+std::string BodyKey(std::string_view post) { return std::string(kPostPrefix).append(post); }
 
 // KEYS: feed, celebrities, generation. ARGV: count, offset, limit, the body keys' prefix.
 // The first `count` entries after the marker, the celebrities, the generation, and the bodies of

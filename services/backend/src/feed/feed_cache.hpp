@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "redis/client.hpp"
@@ -14,6 +15,11 @@ namespace backend::feed {
 
 /// Posts kept per user.
 inline constexpr std::int64_t kFeedLength = 1000;
+
+/// Every key of a user's feed starts with kFeedPrefix + user id (feed:{user}, feed:{user}:...),
+/// every cached body with kPostPrefix + post id (post:{id}).
+inline constexpr std::string_view kFeedPrefix = "feed:";
+inline constexpr std::string_view kPostPrefix = "post:";
 
 /// One feed entry: a post id and its sort key.
 struct Entry {

@@ -20,10 +20,12 @@ std::vector<Entry> ToEntries(const std::vector<Post>& posts) {
 }  // namespace
 
 FeedService::FeedService(sn::pg::Pool& db, sn::redis::Pool& redis, std::int64_t celebrity_followers,
-                         sn::metrics::Registry& metrics)
+                         sn::metrics::Registry& metrics, LocalCache* local)
     : db_(db),
       redis_(redis),
+      local_(local),
       celebrity_followers_(celebrity_followers),
+      local_hits_(metrics.GetCounter("feed_reads_total", "Feed reads.", {{"source", "local"}})),
       hits_(metrics.GetCounter("feed_reads_total", "Feed reads.", {{"source", "cache"}})),
       rebuilds_(metrics.GetCounter("feed_reads_total", "Feed reads.", {{"source", "rebuild"}})),
       from_tables_(metrics.GetCounter("feed_reads_total", "Feed reads.", {{"source", "tables"}})),
@@ -66,11 +68,22 @@ boost::asio::awaitable<std::optional<std::vector<Post>>> FeedService::ReadCached
                                                                                  std::int64_t limit) {
     const std::int64_t count = offset + limit;
     std::string generation;
-    auto cached = co_await redis_.Run(
-        [&](sn::redis::Connection& redis) { return feed::Read(redis, user_id, offset, limit, generation); });
+    std::optional<CachedFeed> cached;
+    if (local_ != nullptr && (cached = local_->Find(user_id, offset, limit))) {
+        local_hits_.Add();
+    } else {
+        const auto stamp = local_ != nullptr ? local_->Begin() : LocalCache::Stamp{};
+        cached = co_await redis_.Run(
+            [&](sn::redis::Connection& redis) { return feed::Read(redis, user_id, offset, limit, generation); });
+        if (cached) {
+            hits_.Add();
+            if (local_ != nullptr) {
+                local_->Keep(stamp, user_id, count, *cached);
+            }
+        }
+    }
     std::unordered_map<std::string, Post> known;
     if (cached) {
-        hits_.Add();
         for (auto& post : cached->bodies) {
             known.emplace(post.id, std::move(post));
         }
@@ -171,10 +184,16 @@ boost::asio::awaitable<void> FeedService::BestEffort(F f, std::string_view what)
 boost::asio::awaitable<void> FeedService::Forget(const std::string& user_id) {
     const std::vector<std::string> users{user_id};
     co_await BestEffort([&](sn::redis::Connection& redis) { Invalidate(redis, users); }, "invalidation");
+    if (local_ != nullptr) {
+        local_->ForgetFeed(user_id);
+    }
 }
 
 boost::asio::awaitable<void> FeedService::ForgetPost(const std::string& post_id) {
     co_await BestEffort([&](sn::redis::Connection& redis) { DropBody(redis, post_id); }, "body invalidation");
+    if (local_ != nullptr) {
+        local_->ForgetPost(post_id);
+    }
 }
 
 }  // namespace backend::feed

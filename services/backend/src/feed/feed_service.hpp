@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/metrics.hpp"
+#include "feed/local_cache.hpp"
 #include "pg/pool.hpp"
 #include "redis/pool.hpp"
 #include "storage/post_repository.hpp"
@@ -19,11 +20,13 @@ namespace backend::feed {
 /// followed celebrities' posts at read time, and from the tables alone when Redis is away or the
 /// page lies past the cached 1,000 posts. After Redis fails to answer, it is left alone for
 /// kRedisPause: a Redis that is away costs each read nothing instead of a connect timeout, and the
-/// log gets a line a pause instead of a line a read.
+/// log gets a line a pause instead of a line a read. With a LocalCache, what Redis answered is
+/// kept in the process until Redis says it changed.
 class FeedService {
    public:
+    /// `local` (not owned; nullptr: none) must outlive it.
     FeedService(sn::pg::Pool& db, sn::redis::Pool& redis, std::int64_t celebrity_followers,
-                sn::metrics::Registry& metrics);
+                sn::metrics::Registry& metrics, LocalCache* local = nullptr);
 
     /// The user's feed page, newest first. Arguments are references: the caller waits.
     [[nodiscard]] boost::asio::awaitable<std::vector<Post>> Read(const std::string& user_id, const std::int64_t& offset,
@@ -52,7 +55,9 @@ class FeedService {
 
     sn::pg::Pool& db_;
     sn::redis::Pool& redis_;
+    LocalCache* local_;
     std::int64_t celebrity_followers_;
+    sn::metrics::Counter& local_hits_;
     sn::metrics::Counter& hits_;
     sn::metrics::Counter& rebuilds_;
     sn::metrics::Counter& from_tables_;
