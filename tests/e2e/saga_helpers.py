@@ -103,6 +103,7 @@ def stack(*args, env=None, timeout=180, check=True):
 PORTS = {"backend": int(os.environ.get("BACKEND_PORT", 8080)),
          "dialogs": int(os.environ.get("DIALOGS_PORT", 8081)),
          "counters": int(os.environ.get("COUNTERS_PORT", 8082)),
+         "backend-2": int(os.environ.get("BACKEND2_PORT", 8180)),
          "dialogs-2": int(os.environ.get("DIALOGS2_PORT", 8181)),
          "counters-2": int(os.environ.get("COUNTERS2_PORT", 8182))}
 DATA_DIR = Path(os.environ.get("STACK_DATA_DIR", str(REPO_ROOT / ".data")))

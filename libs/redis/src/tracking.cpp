@@ -10,7 +10,9 @@ namespace {
 constexpr std::string_view kChannel = "__redis__:invalidate";
 /// How often the thread looks at the stop flag while the connection is silent.
 constexpr std::chrono::milliseconds kSlice{100};
-constexpr std::chrono::milliseconds kReconnectPause{200};
+/// Between attempts to connect again: doubling from the first to the last.
+constexpr std::chrono::milliseconds kFirstPause{200};
+constexpr std::chrono::milliseconds kLastPause{2000};
 
 }  // namespace
 
@@ -37,16 +39,21 @@ void Tracking::Stop() noexcept {
 }
 
 void Tracking::Run() noexcept {
+    auto pause = kFirstPause;
     while (!stop_) {
         try {
             Connection conn(options_);
             Listen(conn);
         } catch (const std::exception& e) {
-            log::Warn("redis tracking lost: cached reads are dropped until it is back", {{"error", e.what()}});
+            if (!down_) {  // one line an outage, not one an attempt
+                log::Warn("redis tracking lost: nothing is kept in memory until it is back", {{"error", e.what()}});
+            }
         }
         listener_.Lost();
+        pause = down_ ? std::min(2 * pause, kLastPause) : kFirstPause;
+        down_ = true;
         std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, kReconnectPause, [this] { return stop_.load(); });
+        wake_.wait_for(lock, pause, [this] { return stop_.load(); });
     }
 }
 
@@ -63,6 +70,10 @@ void Tracking::Listen(Connection& conn) {
         throw ConnectionError("redis tracking: SUBSCRIBE was not confirmed");
     }
     listener_.Up();
+    if (down_) {
+        log::Info("redis tracking is back");
+        down_ = false;
+    }
 
     auto heard = std::chrono::steady_clock::now();
     bool asked = false;  // a PING is out

@@ -58,6 +58,7 @@ class Tracking {
     Listener& listener_;
     const std::chrono::milliseconds idle_;
     std::atomic<bool> stop_{false};
+    bool down_ = false;  // on the thread: the connection is lost and the log says so
     std::mutex mutex_;
     std::condition_variable wake_;
     std::thread thread_;  ///< last: starts once everything above exists
