@@ -72,23 +72,26 @@ void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, MessageSender& 
                        before = input::Uuid(*cursor, "before");
                    }
                    // The page is written out while its rows are still in libpq's result, so
-                   // nothing is copied per message.
-                   const auto list_page = [&](sn::pg::Connection& conn) {
-                       const auto page = MessageStore::Page(conn, ctx.user_id, peer, before, limit);
+                   // nothing is copied per message. A plain read is one statement; so is a
+                   // marking one that finds nothing to mark (most of them: the page's statement
+                   // asks). Marking writes, so then page and marks share a transaction.
+                   const auto list_page = [&](sn::pg::Connection& conn, bool ask_to_mark) -> std::optional<std::string> {
+                       const auto page = MessageStore::Page(conn, ctx.user_id, peer, before, limit, ask_to_mark);
+                       if (page.to_mark) {
+                           return std::nullopt;
+                       }
                        return sn::JsonArray(page.messages, WriteJson);
                    };
-                   // Marking writes, so page and marks share a transaction; a plain read is one
-                   // statement, without BEGIN and COMMIT round trips.
-                   std::string body;
-                   if (mark_as_read_on_listing) {
+                   auto body = co_await db.Run([&](sn::pg::Connection& conn) {
+                       return list_page(conn, mark_as_read_on_listing);
+                   });
+                   if (!body) {
                        body = co_await db.Transact([&](sn::pg::Connection& conn) {
                            (void)MessageStore::MarkRead(conn, ctx.user_id, peer, ctx.request_id);
-                           return list_page(conn);
+                           return list_page(conn, false);
                        });
-                   } else {
-                       body = co_await db.Run(list_page);
                    }
-                   co_return sn::http::JsonTextResponse(Status::ok, std::move(body));
+                   co_return sn::http::JsonTextResponse(Status::ok, std::move(*body));
                });
 
     router.Add(Verb::post, "/dialog/{user_id}/read", Access::kAuthenticated, [&db](Context& ctx) -> Awaitable {

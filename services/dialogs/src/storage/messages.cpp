@@ -45,7 +45,13 @@ constexpr std::string_view kFlagPendingUnread =
 
 // Only what the caller does not know: who wrote each message is one of the two it names (printing
 // two more uuids per row, and the timestamp, was a fifth of PostgreSQL's work in listing).
-constexpr std::string_view kPage = "SELECT id, author_id = $1::uuid, text, state, " SN_CREATED_US
+// When $5, the last column says whether MarkRead would touch anything: an uncorrelated subquery,
+// run once per statement through the incoming index (and not at all when $5 is false).
+constexpr std::string_view kPage = "SELECT id, author_id = $1::uuid, text, state, " SN_CREATED_US ", "
+                                   "       $5::bool AND EXISTS ("
+                                   "           SELECT FROM messages WHERE recipient_id = $1::uuid AND author_id = $2::uuid"
+                                   "             AND state IN ('PENDING_UNREAD', 'UNREAD') "
+                                   "             AND (state = 'UNREAD' OR NOT read_requested)) "
                                    "  FROM messages "
                                    "WHERE LEAST(author_id, recipient_id) = LEAST($1::uuid, $2::uuid) "
                                    "  AND GREATEST(author_id, recipient_id) = GREATEST($1::uuid, $2::uuid) "
@@ -195,9 +201,10 @@ int MessageStore::MarkRead(sn::pg::Connection& conn, const std::string& reader, 
 }
 
 MessagePage MessageStore::Page(sn::pg::Connection& conn, const std::string& me, const std::string& peer,
-                               const std::optional<std::string>& before, int limit) {
-    MessagePage page{conn.Exec(kPage, me, peer, before, limit), {}};
+                               const std::optional<std::string>& before, int limit, bool ask_to_mark) {
+    MessagePage page{conn.Exec(kPage, me, peer, before, limit, ask_to_mark), {}, false};
     const auto& rows = page.rows;
+    page.to_mark = ask_to_mark && (rows.Rows() == 0 || rows.Bool(0, 5));
     page.messages.resize(static_cast<std::size_t>(rows.Rows()));
     // Newest first from the index; the API lists oldest first.
     for (int i = 0; i < rows.Rows(); ++i) {

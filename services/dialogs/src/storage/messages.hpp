@@ -49,6 +49,8 @@ struct SendRequest {
 struct MessagePage {
     sn::pg::Result rows;
     std::vector<MessageView> messages;  // oldest first
+    /// When asked: MarkRead would touch something of `me`'s. An empty page cannot tell: true.
+    bool to_mark = false;
 };
 
 /// What applying one reply did, for metrics.
@@ -73,9 +75,10 @@ class MessageStore {
                         const std::string& request_id);
 
     /// Up to `limit` messages of the dialog older than `before` (all when nullopt), oldest first.
-    /// `me` and `peer` must outlive the page.
+    /// `me` and `peer` must outlive the page. `ask_to_mark`: the same statement also tells
+    /// whether MarkRead(me, peer) would touch anything (MessagePage::to_mark).
     static MessagePage Page(sn::pg::Connection& conn, const std::string& me, const std::string& peer,
-                            const std::optional<std::string>& before, int limit);
+                            const std::optional<std::string>& before, int limit, bool ask_to_mark = false);
 
     /// Moves the messages the replies name on, guarded by their expected state and event, so a
     /// replayed or stale reply changes nothing. The counted increments of all the replies go in

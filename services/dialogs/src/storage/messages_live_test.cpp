@@ -82,6 +82,34 @@ TEST_F(MessageStoreTest, PageListsTheDialogOldestFirstWithExactTimes) {
     EXPECT_EQ(older.messages[1].author_id, me);
 }
 
+// The page's own statement says whether MarkRead would touch anything of the reader's, so that a
+// list finding nothing to mark needs no transaction (dialogs' list handler).
+TEST_F(MessageStoreTest, PageTellsWhetherTheReaderHasAnythingToMark) {
+    const auto me = sn::ids::NewUuid();
+    const auto peer = sn::ids::NewUuid();
+    const auto to_mark = [&](const std::string& reader, const std::string& other) {
+        return MessageStore::Page(conn_, reader, other, std::nullopt, 100, true).to_mark;
+    };
+    EXPECT_TRUE(to_mark(me, peer));  // an empty page cannot tell
+    (void)MessageStore::Send(conn_, std::vector<SendRequest>{{me, peer, "mine", "r"}});
+    EXPECT_FALSE(to_mark(me, peer));  // my own message is the peer's to read
+    EXPECT_TRUE(to_mark(peer, me));
+    EXPECT_FALSE(MessageStore::Page(conn_, peer, me, std::nullopt, 100).to_mark);  // not asked
+
+    const auto incoming = MessageStore::Send(conn_, std::vector<SendRequest>{{peer, me, "theirs", "r"}});
+    EXPECT_TRUE(to_mark(me, peer));  // PENDING_UNREAD, not yet asked to follow
+    EXPECT_EQ(MessageStore::MarkRead(conn_, me, peer, "r"), 1);
+    EXPECT_FALSE(to_mark(me, peer));  // flagged to follow once counted
+    (void)conn_.Exec("UPDATE messages SET state = 'UNREAD', read_requested = false WHERE id = $1",
+                     incoming.front().id);
+    EXPECT_TRUE(to_mark(me, peer));  // counted and unread
+    EXPECT_EQ(MessageStore::MarkRead(conn_, me, peer, "r"), 1);
+    EXPECT_FALSE(to_mark(me, peer));  // PENDING_READ
+    // Paged past everything: empty again, so it cannot tell.
+    EXPECT_TRUE(MessageStore::Page(conn_, me, peer, std::string("00000000-0000-0000-0000-000000000000"), 100, true)
+                    .to_mark);
+}
+
 // A batch of sends is one statement, but each message is its own saga: its own row, its own
 // increment event (named after it, carrying its request's id), and its created_at as stored.
 TEST_F(MessageStoreTest, SendGivesEachMessageOfABatchItsOwnEvent) {
