@@ -86,6 +86,18 @@ def wait_feed(http, base_url, headers, expected_ids, contract=None, **params):
         time.sleep(0.1)
 
 
+def edit_and_wait(http, base_url, author_headers, post_id, text, read_url, reader_headers, position):
+    """Updates a post through base_url, then polls the reader's feed through read_url until the
+    post at `position` carries the new text (or fails)."""
+    r = http.put(f"{base_url}/post/update", json={"id": post_id, "text": text}, headers=author_headers,
+                 timeout=TIMEOUT)
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + FEED_DEADLINE
+    while read_feed(http, read_url, reader_headers)[position]["text"] != text:
+        assert time.monotonic() < deadline, f"the update never reached the feed read through {read_url}"
+        time.sleep(0.05)
+
+
 # ==========================================================================
 # Posts
 # ==========================================================================
@@ -225,12 +237,7 @@ def test_feed_follows_changes(base_url, http, contract, user, redis_state):
         redis_cli("FLUSHALL")
         wait_feed(http, base_url, rh, [a2, b1, a1], contract)
 
-    r = http.put(f"{base_url}/post/update", json={"id": b1, "text": "b1 edited"}, headers=bh, timeout=TIMEOUT)
-    assert r.status_code == 200, r.text
-    deadline = time.monotonic() + FEED_DEADLINE
-    while read_feed(http, base_url, rh)[1]["text"] != "b1 edited":
-        assert time.monotonic() < deadline, "update never reached the feed"
-        time.sleep(0.1)
+    edit_and_wait(http, base_url, bh, b1, "b1 edited", base_url, rh, position=1)
 
     assert http.put(f"{base_url}/post/delete/{a2}", headers=ah, timeout=TIMEOUT).status_code == 200
     wait_feed(http, base_url, rh, [b1, a1], contract)
@@ -308,12 +315,7 @@ def test_each_backend_copy_keeps_feeds_in_memory_until_redis_says_they_changed(b
         wait_feed(http, other, rh, [b1, a1], contract)
         a2 = create_post(http, base_url, ah, "a2")  # the fan-out adds it in Redis
         wait_feed(http, other, rh, [a2, b1, a1], contract)
-        r = http.put(f"{base_url}/post/update", json={"id": b1, "text": "b1 edited"}, headers=bh, timeout=TIMEOUT)
-        assert r.status_code == 200, r.text
-        deadline = time.monotonic() + FEED_DEADLINE
-        while read_feed(http, other, rh)[1]["text"] != "b1 edited":
-            assert time.monotonic() < deadline, "the update never reached the second copy's reads"
-            time.sleep(0.05)
+        edit_and_wait(http, base_url, bh, b1, "b1 edited", other, rh, position=1)
         unfollow(http, base_url, rh, a)
         wait_feed(http, other, rh, [b1], contract)
         # And the other way round: a change through the second copy, read through the first.

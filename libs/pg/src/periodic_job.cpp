@@ -13,24 +13,11 @@ PeriodicJob::PeriodicJob(std::string name, std::string dsn, std::chrono::millise
       interval_(interval),
       statement_timeout_(statement_timeout),
       job_(std::move(job)),
-      thread_([this] { Run(); }) {}
+      thread_([this](BackgroundThread& thread) { Run(thread); }) {}
 
-PeriodicJob::~PeriodicJob() { Stop(); }
-
-void PeriodicJob::Stop() noexcept {
-    {
-        const std::lock_guard lock(mutex_);
-        stop_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
-        thread_.join();
-    }
-}
-
-void PeriodicJob::Run() noexcept {
+void PeriodicJob::Run(BackgroundThread& thread) noexcept {
     std::unique_ptr<Connection> conn;
-    while (!stop_) {
+    while (!thread.Stopping()) {
         try {
             if (!conn || !conn->Healthy()) {
                 conn = std::make_unique<Connection>(dsn_, statement_timeout_);
@@ -39,8 +26,7 @@ void PeriodicJob::Run() noexcept {
         } catch (const std::exception& e) {
             log::Warn("periodic job failed", {{"job", name_}, {"error", e.what()}});
         }
-        std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, interval_, [this] { return stop_.load(); });
+        thread.Pause(interval_);
     }
 }
 

@@ -1,12 +1,12 @@
 // Needs a live Redis: REDIS_URL (default redis://127.0.0.1:56379, the stack's).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
-#include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
 #include <functional>
@@ -159,7 +159,9 @@ class Recorder : public Tracking::Listener {
     bool WaitFor(const std::string& what, std::size_t times = 1,
                  std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
         std::unique_lock lock(mutex_);
-        return told_.wait_for(lock, timeout, [&] { return static_cast<std::size_t>(std::count(events_.begin(), events_.end(), what)) >= times; });
+        return told_.wait_for(lock, timeout, [&] {
+            return static_cast<std::size_t>(std::count(events_.begin(), events_.end(), what)) >= times;
+        });
     }
     std::vector<std::string> Events() {
         const std::lock_guard lock(mutex_);

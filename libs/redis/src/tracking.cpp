@@ -23,27 +23,14 @@ Tracking::Tracking(Options options, std::string name, std::vector<std::string> p
       prefixes_(std::move(prefixes)),
       listener_(listener),
       idle_(idle),
-      thread_([this] { Run(); }) {}
+      thread_([this](BackgroundThread& thread) { Run(thread); }) {}
 
-Tracking::~Tracking() { Stop(); }
-
-void Tracking::Stop() noexcept {
-    {
-        const std::lock_guard lock(mutex_);
-        stop_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
-        thread_.join();
-    }
-}
-
-void Tracking::Run() noexcept {
+void Tracking::Run(BackgroundThread& thread) noexcept {
     auto pause = kFirstPause;
-    while (!stop_) {
+    while (!thread.Stopping()) {
         try {
             Connection conn(options_);
-            Listen(conn);
+            Listen(conn, thread);
         } catch (const std::exception& e) {
             if (!down_) {  // one line an outage, not one an attempt
                 log::Warn("redis tracking lost: nothing is kept in memory until it is back", {{"error", e.what()}});
@@ -52,12 +39,11 @@ void Tracking::Run() noexcept {
         listener_.Lost();
         pause = down_ ? std::min(2 * pause, kLastPause) : kFirstPause;
         down_ = true;
-        std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, pause, [this] { return stop_.load(); });
+        thread.Pause(pause);
     }
 }
 
-void Tracking::Listen(Connection& conn) {
+void Tracking::Listen(Connection& conn, const BackgroundThread& thread) {
     (void)Checked(conn.Run({"CLIENT", "SETNAME", name_}));
     const auto id = Checked(conn.Run({"CLIENT", "ID"})).integer;
     Command tracking{"CLIENT", "TRACKING", "ON", "REDIRECT", std::to_string(id), "BCAST"};
@@ -77,7 +63,7 @@ void Tracking::Listen(Connection& conn) {
 
     auto heard = std::chrono::steady_clock::now();
     bool asked = false;  // a PING is out
-    while (!stop_) {
+    while (!thread.Stopping()) {
         const auto now = std::chrono::steady_clock::now();
         if (now - heard >= idle_) {
             if (asked) {

@@ -1,13 +1,10 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "common/background_thread.hpp"
 #include "pg/connection.hpp"
 
 namespace sn::pg {
@@ -22,25 +19,21 @@ class PeriodicJob {
 
     PeriodicJob(std::string name, std::string dsn, std::chrono::milliseconds interval,
                 std::chrono::milliseconds statement_timeout, Job job);
-    ~PeriodicJob();
     PeriodicJob(const PeriodicJob&) = delete;
     PeriodicJob& operator=(const PeriodicJob&) = delete;
 
     /// Lets a run in progress finish, then joins the thread. Idempotent.
-    void Stop() noexcept;
+    void Stop() noexcept { thread_.Stop(); }
 
    private:
-    void Run() noexcept;
+    void Run(BackgroundThread& thread) noexcept;
 
     const std::string name_;
     const std::string dsn_;
     const std::chrono::milliseconds interval_;
     const std::chrono::milliseconds statement_timeout_;
     const Job job_;
-    std::atomic<bool> stop_{false};
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::thread thread_;  ///< last: starts once everything above exists
+    BackgroundThread thread_;  ///< last: starts once everything above exists
 };
 
 }  // namespace sn::pg

@@ -1,13 +1,10 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/background_thread.hpp"
 #include "redis/client.hpp"
 
 namespace sn::redis {
@@ -40,28 +37,24 @@ class Tracking {
     /// `name` is the connection's CLIENT SETNAME, for CLIENT LIST.
     Tracking(Options options, std::string name, std::vector<std::string> prefixes, Listener& listener,
              std::chrono::milliseconds idle = std::chrono::seconds(1));
-    ~Tracking();
     Tracking(const Tracking&) = delete;
     Tracking& operator=(const Tracking&) = delete;
 
     /// Closes the connection (the listener is told Lost()) and joins the thread. Idempotent.
-    void Stop() noexcept;
+    void Stop() noexcept { thread_.Stop(); }
 
    private:
-    void Run() noexcept;
+    void Run(BackgroundThread& thread) noexcept;
     /// One connection's life: subscribes, then tells what comes until it breaks or Stop().
-    void Listen(Connection& conn);
+    void Listen(Connection& conn, const BackgroundThread& thread);
 
     const Options options_;
     const std::string name_;
     const std::vector<std::string> prefixes_;
     Listener& listener_;
     const std::chrono::milliseconds idle_;
-    std::atomic<bool> stop_{false};
-    bool down_ = false;  // on the thread: the connection is lost and the log says so
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::thread thread_;  ///< last: starts once everything above exists
+    bool down_ = false;        // on the thread: the connection is lost and the log says so
+    BackgroundThread thread_;  ///< last: starts once everything above exists
 };
 
 }  // namespace sn::redis

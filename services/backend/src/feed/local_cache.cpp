@@ -153,7 +153,9 @@ void LocalCache::Changed(const std::vector<std::string>& keys) {
     }
 }
 
-std::size_t LocalCache::SlotOf(std::string_view key) noexcept { return std::hash<std::string_view>{}(key) % kStampSlots; }
+std::size_t LocalCache::SlotOf(std::string_view key) noexcept {
+    return std::hash<std::string_view>{}(key) % kStampSlots;
+}
 
 void LocalCache::Touched(std::string_view key) noexcept { changed_at_[SlotOf(key)] = ++now_; }
 

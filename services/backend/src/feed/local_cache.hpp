@@ -91,7 +91,7 @@ class LocalCache final : public sn::redis::Tracking::Listener {
     Lru<Feed> feeds_;
     Lru<Post> posts_;
     bool up_ = false;
-    Stamp now_ = 0;            // the last stamp given to a change
+    Stamp now_ = 0;             // the last stamp given to a change
     Stamp all_changed_at_ = 0;  // Lost, Up, Flushed
     std::array<Stamp, kStampSlots> changed_at_{};
 };

@@ -46,19 +46,18 @@ constexpr std::string_view kFlagPendingUnread =
 // Only what the caller does not know: who wrote each message is one of the two it names (printing
 // two more uuids per row, and the timestamp, was a fifth of PostgreSQL's work in listing).
 #define SN_PAGE_COLUMNS "SELECT id, author_id = $1::uuid, text, state, " SN_CREATED_US
-#define SN_PAGE_ROWS                                                           \
-    " FROM messages "                                                          \
+#define SN_PAGE_ROWS                                                          \
+    " FROM messages "                                                         \
     "WHERE LEAST(author_id, recipient_id) = LEAST($1::uuid, $2::uuid) "       \
     "  AND GREATEST(author_id, recipient_id) = GREATEST($1::uuid, $2::uuid) " \
-    "  AND ($3::uuid IS NULL OR id < $3::uuid) "                               \
+    "  AND ($3::uuid IS NULL OR id < $3::uuid) "                              \
     "ORDER BY id DESC LIMIT $4"
 constexpr std::string_view kPage = SN_PAGE_COLUMNS SN_PAGE_ROWS;
 // The same, and whether MarkRead would touch anything: an uncorrelated subquery, run once per
 // statement through the incoming index. (Not one statement with a flag parameter: PostgreSQL then
 // planned it anew for every call, the flag folding each custom plan differently from the generic
 // one, and the plain page cost half as much again.)
-constexpr std::string_view kPageAskingToMark =
-    SN_PAGE_COLUMNS
+constexpr std::string_view kPageAskingToMark = SN_PAGE_COLUMNS
     ", EXISTS (SELECT FROM messages WHERE recipient_id = $1::uuid AND author_id = $2::uuid"
     "          AND state IN ('PENDING_UNREAD', 'UNREAD') AND (state = 'UNREAD' OR NOT read_requested))" SN_PAGE_ROWS;
 

@@ -100,14 +100,13 @@ TEST_F(MessageStoreTest, PageTellsWhetherTheReaderHasAnythingToMark) {
     EXPECT_TRUE(to_mark(me, peer));  // PENDING_UNREAD, not yet asked to follow
     EXPECT_EQ(MessageStore::MarkRead(conn_, me, peer, "r"), 1);
     EXPECT_FALSE(to_mark(me, peer));  // flagged to follow once counted
-    (void)conn_.Exec("UPDATE messages SET state = 'UNREAD', read_requested = false WHERE id = $1",
-                     incoming.front().id);
+    (void)conn_.Exec("UPDATE messages SET state = 'UNREAD', read_requested = false WHERE id = $1", incoming.front().id);
     EXPECT_TRUE(to_mark(me, peer));  // counted and unread
     EXPECT_EQ(MessageStore::MarkRead(conn_, me, peer, "r"), 1);
     EXPECT_FALSE(to_mark(me, peer));  // PENDING_READ
     // Paged past everything: empty again, so it cannot tell.
-    EXPECT_TRUE(MessageStore::Page(conn_, me, peer, std::string("00000000-0000-0000-0000-000000000000"), 100, true)
-                    .to_mark);
+    EXPECT_TRUE(
+        MessageStore::Page(conn_, me, peer, std::string("00000000-0000-0000-0000-000000000000"), 100, true).to_mark);
 }
 
 // A batch of sends is one statement, but each message is its own saga: its own row, its own
