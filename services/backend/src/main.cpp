@@ -39,7 +39,7 @@ int main() {
         auto& cache = rt.Make<sn::redis::Pool>(rt.io.get_executor(), redis, redis_pool_size);
         backend::feed::LocalCache* local = nullptr;
         if (local_cache_bytes > 0) {
-            local = &rt.Make<backend::feed::LocalCache>(local_cache_bytes);
+            local = &rt.Make<backend::feed::LocalCache>(local_cache_bytes, rt.metrics);
             const std::vector<std::string> prefixes{std::string(backend::feed::kFeedPrefix),
                                                     std::string(backend::feed::kPostPrefix)};
             rt.Make<sn::redis::Tracking>(redis, "backend-feed-tracking", prefixes, *local);

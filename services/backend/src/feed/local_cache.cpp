@@ -61,7 +61,13 @@ void LocalCache::Lru<Value>::Clear() {
     bytes_ = 0;
 }
 
-LocalCache::LocalCache(std::size_t max_bytes) : feeds_(max_bytes / 2), posts_(max_bytes / 2) {}
+LocalCache::LocalCache(std::size_t max_bytes, sn::metrics::Registry& metrics)
+    : up_gauge_(metrics.GetGauge("feed_local_cache_up",
+                                 "1 while Redis tells this backend which feed keys change (else nothing is kept).")),
+      invalidations_(metrics.GetCounter("feed_local_cache_invalidations_total",
+                                        "Feed and post keys told changed, dropped from the backend's memory.")),
+      feeds_(max_bytes / 2),
+      posts_(max_bytes / 2) {}
 
 std::optional<CachedFeed> LocalCache::Find(const std::string& user_id, std::int64_t offset, std::int64_t limit) {
     const auto count = static_cast<std::size_t>(offset + limit);
@@ -128,12 +134,14 @@ void LocalCache::Up() {
     const std::lock_guard lock(mutex_);
     ForgetAll();  // a read that began before now may have missed a change told to nobody
     up_ = true;
+    up_gauge_.Set(1);
 }
 
 void LocalCache::Lost() {
     const std::lock_guard lock(mutex_);
     ForgetAll();
     up_ = false;
+    up_gauge_.Set(0);
 }
 
 void LocalCache::Flushed() {
@@ -157,7 +165,10 @@ std::size_t LocalCache::SlotOf(std::string_view key) noexcept {
     return std::hash<std::string_view>{}(key) % kStampSlots;
 }
 
-void LocalCache::Touched(std::string_view key) noexcept { changed_at_[SlotOf(key)] = ++now_; }
+void LocalCache::Touched(std::string_view key) noexcept {
+    changed_at_[SlotOf(key)] = ++now_;
+    invalidations_.Add();
+}
 
 bool LocalCache::Fresh(Stamp stamp, std::string_view key) const noexcept { return changed_at_[SlotOf(key)] <= stamp; }
 

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/metrics.hpp"
 #include "feed/feed_cache.hpp"
 #include "redis/tracking.hpp"
 
@@ -29,8 +30,9 @@ class LocalCache final : public sn::redis::Tracking::Listener {
     using Stamp = std::uint64_t;
 
     /// Keeps at most about `max_bytes`, half for feeds and half for bodies; the least recently
-    /// read go first.
-    explicit LocalCache(std::size_t max_bytes);
+    /// read go first. Metrics: feed_local_cache_up (1 while Redis tells changes),
+    /// feed_local_cache_invalidations_total (keys Redis or this process said changed).
+    LocalCache(std::size_t max_bytes, sn::metrics::Registry& metrics);
 
     /// The answer feed::Read would give (the first offset + limit entries, the celebrities, the
     /// bodies of [offset, offset + limit)), when the feed and every body of the page are kept.
@@ -87,6 +89,8 @@ class LocalCache final : public sn::redis::Tracking::Listener {
     [[nodiscard]] bool Fresh(Stamp stamp, std::string_view key) const noexcept;
     void ForgetAll() noexcept;
 
+    sn::metrics::Gauge& up_gauge_;
+    sn::metrics::Counter& invalidations_;
     std::mutex mutex_;
     Lru<Feed> feeds_;
     Lru<Post> posts_;

@@ -32,7 +32,8 @@ std::vector<std::string> Ids(const std::vector<Post>& posts) {
 const std::vector<Post> kPosts{Body("p3", 30), Body("p2", 20), Body("p1", 10)};
 
 TEST(LocalCache, KeepsWhatRedisAnsweredAndAnswersTheSame) {
-    LocalCache cache(1 << 20);
+    sn::metrics::Registry metrics;
+    LocalCache cache(1 << 20, metrics);
     cache.Up();
     EXPECT_FALSE(cache.Find("u", 0, 2));
     cache.Keep(cache.Begin(), "u", 2, Answer(kPosts, 0, 2, {"celebrity"}));
@@ -50,7 +51,8 @@ TEST(LocalCache, KeepsWhatRedisAnsweredAndAnswersTheSame) {
 }
 
 TEST(LocalCache, AFeedShorterThanAskedIsWhole) {
-    LocalCache cache(1 << 20);
+    sn::metrics::Registry metrics;
+    LocalCache cache(1 << 20, metrics);
     cache.Up();
     cache.Keep(cache.Begin(), "u", 10, Answer(kPosts, 0, 10));
     const auto found = cache.Find("u", 0, 20);  // more than was asked: the feed has only three
@@ -62,7 +64,8 @@ TEST(LocalCache, AFeedShorterThanAskedIsWhole) {
 }
 
 TEST(LocalCache, APageMissingABodyIsNotAnswered) {
-    LocalCache cache(1 << 20);
+    sn::metrics::Registry metrics;
+    LocalCache cache(1 << 20, metrics);
     cache.Up();
     auto answer = Answer(kPosts, 0, 3);
     answer.bodies.erase(answer.bodies.begin() + 1);  // Redis had no body for p2
@@ -72,7 +75,8 @@ TEST(LocalCache, APageMissingABodyIsNotAnswered) {
 }
 
 TEST(LocalCache, ForgetsWhatRedisSaysChanged) {
-    LocalCache cache(1 << 20);
+    sn::metrics::Registry metrics;
+    LocalCache cache(1 << 20, metrics);
     cache.Up();
     cache.Keep(cache.Begin(), "u", 3, Answer(kPosts, 0, 3));
     cache.Keep(cache.Begin(), "v", 3, Answer(kPosts, 0, 3));
@@ -84,10 +88,12 @@ TEST(LocalCache, ForgetsWhatRedisSaysChanged) {
     EXPECT_TRUE(cache.Find("v", 2, 1));
     cache.Changed({"feed:v"});
     EXPECT_FALSE(cache.Find("v", 2, 1));
+    EXPECT_EQ(metrics.GetCounter("feed_local_cache_invalidations_total", "").Value(), 3U);  // not the unrelated key
 }
 
 TEST(LocalCache, DoesNotKeepAReadThatAChangeOvertook) {
-    LocalCache cache(1 << 20);
+    sn::metrics::Registry metrics;
+    LocalCache cache(1 << 20, metrics);
     cache.Up();
     const auto stamp = cache.Begin();  // the read is sent...
     cache.Changed({"feed:u"});         // ...a write lands and is told before the answer comes
@@ -109,9 +115,12 @@ TEST(LocalCache, DoesNotKeepAReadThatAChangeOvertook) {
 }
 
 TEST(LocalCache, KeepsNothingWhileTrackingIsDownAndNothingReadBeforeItCameUp) {
-    LocalCache cache(1 << 20);
+    sn::metrics::Registry metrics;
+    LocalCache cache(1 << 20, metrics);
+    const auto& up = metrics.GetGauge("feed_local_cache_up", "");
     cache.Keep(cache.Begin(), "u", 3, Answer(kPosts, 0, 3));  // not up yet
     EXPECT_FALSE(cache.Find("u", 0, 3));
+    EXPECT_EQ(up.Value(), 0);
     const auto early = cache.Begin();
     cache.Up();
     cache.Keep(early, "u", 3, Answer(kPosts, 0, 3));  // read before the invalidations flowed
@@ -119,8 +128,10 @@ TEST(LocalCache, KeepsNothingWhileTrackingIsDownAndNothingReadBeforeItCameUp) {
     cache.Keep(cache.Begin(), "u", 3, Answer(kPosts, 0, 3));
     EXPECT_TRUE(cache.Find("u", 0, 3));
 
+    EXPECT_EQ(up.Value(), 1);
     const auto during = cache.Begin();
     cache.Lost();
+    EXPECT_EQ(up.Value(), 0);
     EXPECT_FALSE(cache.Find("u", 0, 3));  // forgotten
     cache.Keep(during, "u", 3, Answer(kPosts, 0, 3));
     cache.Keep(cache.Begin(), "u", 3, Answer(kPosts, 0, 3));
@@ -134,7 +145,8 @@ TEST(LocalCache, KeepsNothingWhileTrackingIsDownAndNothingReadBeforeItCameUp) {
 
 TEST(LocalCache, StaysWithinItsBytesDroppingTheLeastRecentlyRead) {
     // Room for a few small feeds of one entry (half the bytes) and their bodies (the other half).
-    LocalCache cache(4096);
+    sn::metrics::Registry metrics;
+    LocalCache cache(4096, metrics);
     cache.Up();
     const auto keep = [&](const std::string& user) {
         cache.Keep(cache.Begin(), user, 1, Answer({Body("post-of-" + user, 1)}, 0, 1));
