@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import TIMEOUT, UUID_RE, assert_error, auth_headers  # noqa: E402
-from saga_helpers import PORTS, metric, stack, wait_services_ready  # noqa: E402
+from saga_helpers import PORTS, metric, stack, wait_for, wait_services_ready  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FEED_DEADLINE = float(os.environ.get("FEED_DEADLINE", "10"))
@@ -280,11 +280,15 @@ def test_feed_answers_from_the_tables_while_redis_is_down(base_url, http, contra
             assert time.monotonic() - started < 1.0
         tried = metric(PORTS["backend"], "feed_cache_failures_total") - failures
         assert 1 <= tried <= 1 + (time.monotonic() - reads_started), f"Redis tried {tried} times in 20 reads"
+        # Nothing is kept in memory meanwhile: the tracking connection is down.
+        assert metric(PORTS["backend"], "feed_local_cache_up") == 0
     finally:
         stack("start", "redis")
     wait_feed(http, base_url, rh, [a2, a1], contract)
     a3 = create_post(http, base_url, ah, "after")
     wait_feed(http, base_url, rh, [a3, a2, a1], contract)
+    wait_for(lambda: metric(PORTS["backend"], "feed_local_cache_up") == 1, timeout=FEED_DEADLINE,
+             desc="the backend's Redis tracking back up")
 
 
 def test_each_backend_copy_keeps_feeds_in_memory_until_redis_says_they_changed(base_url, http, contract, user):
