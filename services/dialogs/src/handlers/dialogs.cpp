@@ -63,36 +63,32 @@ void AddDialogRoutes(sn::http::Router& router, sn::pg::Pool& db, MessageSender& 
         co_return sn::http::JsonItemResponse(Status::ok, message.View(), WriteJson);
     });
 
-    router.Add(
-        Verb::get, "/dialog/{user_id}/list", Access::kAuthenticated,
-        [&db, mark_as_read_on_listing](Context& ctx) -> Awaitable {
-            const auto peer = Peer(ctx);
-            const auto limit = static_cast<int>(input::QueryInt(ctx, "limit", 100, 1, 1000));
-            std::optional<std::string> before;
-            if (auto cursor = ctx.Query("before")) {
-                before = input::Uuid(*cursor, "before");
-            }
-            // The page is written out while its rows are still in libpq's result, so
-            // nothing is copied per message. A plain read is one statement; so is a
-            // marking one that finds nothing to mark (most of them: the page's statement
-            // asks). Marking writes, so then page and marks share a transaction.
-            const auto list_page = [&](sn::pg::Connection& conn, bool ask_to_mark) -> std::optional<std::string> {
-                const auto page = MessageStore::Page(conn, ctx.user_id, peer, before, limit, ask_to_mark);
-                if (page.to_mark) {
-                    return std::nullopt;
-                }
-                return sn::JsonArray(page.messages, WriteJson);
-            };
-            auto body =
-                co_await db.Run([&](sn::pg::Connection& conn) { return list_page(conn, mark_as_read_on_listing); });
-            if (!body) {
-                body = co_await db.Transact([&](sn::pg::Connection& conn) {
-                    (void)MessageStore::MarkRead(conn, ctx.user_id, peer, ctx.request_id);
-                    return list_page(conn, false);
-                });
-            }
-            co_return sn::http::JsonTextResponse(Status::ok, std::move(*body));
-        });
+    router.Add(Verb::get, "/dialog/{user_id}/list", Access::kAuthenticated,
+               [&db, mark_as_read_on_listing](Context& ctx) -> Awaitable {
+                   const auto peer = Peer(ctx);
+                   const auto limit = static_cast<int>(input::QueryInt(ctx, "limit", 100, 1, 1000));
+                   std::optional<std::string> before;
+                   if (auto cursor = ctx.Query("before")) {
+                       before = input::Uuid(*cursor, "before");
+                   }
+                   // The page is written out while its rows are still in libpq's result, so
+                   // nothing is copied per message. A plain read is one statement; so is a
+                   // marking one that finds nothing to mark (most of them: the page's statement
+                   // asks). Marking writes, so then page and marks share a transaction.
+                   const auto list_page = [&](sn::pg::Connection& conn, bool ask) {
+                       const auto page = MessageStore::Page(conn, ctx.user_id, peer, before, limit, ask);
+                       return page.to_mark ? std::nullopt : std::optional(sn::JsonArray(page.messages, WriteJson));
+                   };
+                   auto body =
+                       co_await db.Run([&](sn::pg::Connection& c) { return list_page(c, mark_as_read_on_listing); });
+                   if (!body) {
+                       body = co_await db.Transact([&](sn::pg::Connection& conn) {
+                           (void)MessageStore::MarkRead(conn, ctx.user_id, peer, ctx.request_id);
+                           return list_page(conn, false);
+                       });
+                   }
+                   co_return sn::http::JsonTextResponse(Status::ok, std::move(*body));
+               });
 
     router.Add(Verb::post, "/dialog/{user_id}/read", Access::kAuthenticated, [&db](Context& ctx) -> Awaitable {
         const auto peer = Peer(ctx);
