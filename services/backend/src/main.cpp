@@ -40,9 +40,7 @@ int main() {
         backend::feed::LocalCache* local = nullptr;
         if (local_cache_bytes > 0) {
             local = &rt.Make<backend::feed::LocalCache>(local_cache_bytes, rt.metrics);
-            const std::vector<std::string> prefixes{std::string(backend::feed::kFeedPrefix),
-                                                    std::string(backend::feed::kPostPrefix)};
-            rt.Make<sn::redis::Tracking>(redis, "backend-feed-tracking", prefixes, *local);
+            rt.Make<sn::redis::Tracking>(redis, "backend-feed-tracking", local->TrackedPrefixes(), *local);
         }
         auto& feed = rt.Make<backend::feed::FeedService>(rt.db, cache, celebrity_followers, rt.metrics, local);
         auto& live = rt.Make<backend::LiveFeed>(broker, rt.metrics);

@@ -118,6 +118,8 @@ void LocalCache::Keep(Stamp stamp, const std::string& user_id, std::int64_t coun
     }
 }
 
+std::vector<std::string> LocalCache::TrackedPrefixes() { return {std::string(kFeedPrefix), std::string(kPostPrefix)}; }
+
 void LocalCache::ForgetFeed(const std::string& user_id) {
     const std::lock_guard lock(mutex_);
     Touched(user_id);

@@ -43,6 +43,9 @@ class LocalCache final : public sn::redis::Tracking::Listener {
     /// `stamp` (feed and bodies decide apart).
     void Keep(Stamp stamp, const std::string& user_id, std::int64_t count, const CachedFeed& feed);
 
+    /// The key prefixes whose changes this cache must be told of (redis::Tracking's prefixes).
+    [[nodiscard]] static std::vector<std::string> TrackedPrefixes();
+
     /// Drops a feed or a body now: this process's own change, which Redis will tell too, but the
     /// caller's next read must not wait for that.
     void ForgetFeed(const std::string& user_id);
