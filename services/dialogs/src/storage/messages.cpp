@@ -1,5 +1,6 @@
 #include "storage/messages.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -30,12 +31,16 @@ constexpr std::string_view kInsert =
     "SELECT * FROM unnest($7::uuid[], $8::uuid[], $9::uuid[], $10::text[], $11::uuid[]) "
     "RETURNING id, " SN_CREATED_US;
 
-// One chunk of the reader's UNREAD messages goes to PENDING_READ under one decrement event.
+// One chunk of the reader's UNREAD messages after id $5 goes to PENDING_READ under one decrement
+// event. The incoming index is in id order within the dialog, so a chunk starts where the last
+// one ended instead of walking past the entries it marked (migration 002).
 constexpr std::string_view kMarkReadChunk =
     "UPDATE messages SET state = 'PENDING_READ', event_id = $3, read_at = now(), state_changed_at = now() "
-    "WHERE id IN (SELECT id FROM messages WHERE recipient_id = $1 AND author_id = $2 AND state = 'UNREAD' "
-    "             ORDER BY id LIMIT $4 FOR UPDATE) "
+    "WHERE id IN (SELECT id FROM messages WHERE recipient_id = $1 AND author_id = $2 AND id > $5 "
+    "             AND state = 'UNREAD' ORDER BY id LIMIT $4 FOR UPDATE) "
     "RETURNING id";
+// Below every UUID: where the first chunk starts.
+constexpr std::string_view kNilUuid = "00000000-0000-0000-0000-000000000000";
 // Through the dialog's incoming index; `IS TRUE` keeps it off the index of all pending rows (see
 // the replies below).
 constexpr std::string_view kFlagPendingUnread =
@@ -186,14 +191,16 @@ int MessageStore::MarkRead(sn::pg::Connection& conn, const std::string& reader, 
                            const std::string& request_id) {
     int touched = 0;
     const auto chunk = static_cast<std::int64_t>(sn::saga::kMaxMessagesPerEvent);
+    std::string after(kNilUuid);
     for (;;) {
         const auto event_id = sn::ids::NewUuid();
-        auto ids = Column(conn.Exec(kMarkReadChunk, reader, peer, event_id, chunk), 0);
+        auto ids = Column(conn.Exec(kMarkReadChunk, reader, peer, event_id, chunk, after), 0);
         if (ids.empty()) {
             break;
         }
         touched += static_cast<int>(ids.size());
         const bool last = static_cast<std::int64_t>(ids.size()) < chunk;
+        after = *std::max_element(ids.begin(), ids.end());  // RETURNING keeps no order
         sn::saga::Enqueue(conn, ToOutbox({event_id, Action::kDecrement, peer, reader, std::move(ids)}, request_id));
         if (last) {
             break;
