@@ -5,7 +5,7 @@ BUILD_DIR := build
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
 .PHONY: deps build up up-infra down ps run test bench bench-limits bench-send bench-saga bench-reads \
-	bench-feed bench-search clean distclean
+	bench-feed bench-search bench-median clean distclean
 
 deps:
 	scripts/deps.sh
@@ -45,6 +45,7 @@ test: build
 #   make bench-saga [C=16] [USERS=50] [DURATION=60] [BENCH_ARGS=...]
 #     C: connections of the paced saga runs, USERS: sender/recipient pairs, DURATION: seconds of
 #     the sustained run (the old N and THREADS are gone: the saga is now driven by rate).
+#   make bench-median [RUNS=3]              medians over the newest RUNS runs' JSON, each ratio from its own run
 BENCH := /usr/bin/python3 scripts/bench.py
 BENCH_SAGA_ARGS = $(if $(C),--saga-connections $(C)) $(if $(USERS),--pairs $(USERS)) $(if $(DURATION),--sustain $(DURATION))
 
@@ -59,6 +60,9 @@ bench-limits bench-send bench-reads bench-feed bench-search: bench-%: build
 bench-saga: build
 	scripts/stack up
 	$(BENCH) saga $(BENCH_SAGA_ARGS) $(BENCH_ARGS)
+
+bench-median:
+	/usr/bin/python3 scripts/bench_median.py --last $(or $(RUNS),3)
 
 # Removes the build tree; `distclean` also drops the stack's data (databases, queues).
 clean: down

@@ -30,6 +30,9 @@ eval "$("$STACK" env)"
 # A hung test fails after two minutes instead of holding CI until its own limit.
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 120 || failed+=("ctest")
 
+# The scripts' own logic (no servers needed).
+/usr/bin/python3 -m pytest -q tests/unit || failed+=("pytest tests/unit")
+
 if [ -d tests/e2e ]; then
     if [ "$services_up" -eq 1 ]; then
         # Debian's interpreter: the pyenv python3 on PATH does not see python3-* packages.
