@@ -207,6 +207,47 @@ TEST_F(MessageStoreTest, MarkReadTakesABacklogAChunkAnEventAndReadsItOnce) {
     EXPECT_EQ(rest.Int(2, 3), 5);
 }
 
+// The sweeper re-sends each stuck event whole, the messages of a decrement together. The index it
+// may find them by (the planner takes it when many sagas are in flight) holds only those: a
+// message past its saga leaves no entry (migration 003).
+TEST_F(MessageStoreTest, SweepResendsStuckEventsWholeAndOnlySagasInFlightAreIndexedByEvent) {
+    const auto author = sn::ids::NewUuid();
+    const auto recipient = sn::ids::NewUuid();
+    (void)conn_.Exec(
+        "INSERT INTO messages (id, author_id, recipient_id, text, state, event_id) "
+        "SELECT gen_random_uuid(), $1, $2, 'old', 'READ', gen_random_uuid() FROM generate_series(1, 20000)",
+        author, recipient);
+    const auto decrement = sn::ids::NewUuid();
+    const auto increment = sn::ids::NewUuid();
+    const auto insert = [&](const char* state, const std::string& event, const char* age) {
+        (void)conn_.Exec(
+            "INSERT INTO messages (id, author_id, recipient_id, text, state, event_id, state_changed_at) "
+            "VALUES (gen_random_uuid(), $1, $2, 'm', $3, $4, now() - $5::interval)",
+            author, recipient, state, event, age);
+    };
+    for (int i = 0; i < 3; ++i) {
+        insert("PENDING_READ", decrement, "1 hour");
+    }
+    insert("PENDING_UNREAD", increment, "1 hour");
+    insert("PENDING_UNREAD", sn::ids::NewUuid(), "0 seconds");  // in flight, not stuck yet
+    // 20,005 rows under the primary key, 5 under the event: one leaf page against dozens.
+    const auto pages = [&](const char* index) {
+        return conn_.Exec("SELECT pg_relation_size($1::regclass) / 8192", index).Int(0, 0);
+    };
+    EXPECT_LE(pages("messages_event_idx"), 2);
+    EXPECT_GT(pages("messages_pkey"), 50);
+
+    EXPECT_EQ(MessageStore::Sweep(conn_, std::chrono::milliseconds(60'000)), 2);
+
+    const auto sent =
+        conn_.Exec("SELECT event_id, json_array_length(payload::json->'message_ids') FROM outbox ORDER BY 2 DESC");
+    ASSERT_EQ(sent.Rows(), 2);
+    EXPECT_EQ(sent.String(0, 0), decrement);
+    EXPECT_EQ(sent.Int(0, 1), 3);
+    EXPECT_EQ(sent.String(1, 0), increment);
+    EXPECT_EQ(sent.Int(1, 1), 1);
+}
+
 // PostgreSQL's statistics lag: taken while nothing was pending, they say a pending row is rare.
 // A reply must then still find its messages by id or event, not read the partial index of every
 // pending row (which, behind a backlog, made each batch of 200 replies take a second).
