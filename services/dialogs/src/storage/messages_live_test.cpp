@@ -40,6 +40,14 @@ class MessageStoreTest : public ::testing::Test {
     /// Index scans of the partial index of pending messages so far.
     std::int64_t PendingIndexScans() { return IndexStat("messages_pending_idx", "idx_scan"); }
 
+    /// n messages from author to recipient in one state, each under an event of its own.
+    void Insert(const std::string& author, const std::string& recipient, std::string_view state, int n) {
+        (void)conn_.Exec(
+            "INSERT INTO messages (id, author_id, recipient_id, text, state, event_id) "
+            "SELECT gen_random_uuid(), $1, $2, 'm', $3, gen_random_uuid() FROM generate_series(1, $4::int)",
+            author, recipient, state, n);
+    }
+
     sn::pg::Connection conn_;
     std::string schema_;
 };
@@ -155,16 +163,10 @@ TEST_F(MessageStoreTest, MarkReadTakesABacklogAChunkAnEventAndReadsItOnce) {
     const auto peer = sn::ids::NewUuid();
     const auto chunk = static_cast<int>(sn::saga::kMaxMessagesPerEvent);
     const int backlog = 2 * chunk + chunk / 2;
-    const auto insert = [&](const std::string& author, const std::string& recipient, const char* state, int n) {
-        (void)conn_.Exec(
-            "INSERT INTO messages (id, author_id, recipient_id, text, state, event_id) "
-            "SELECT gen_random_uuid(), $1, $2, 'm', $3, gen_random_uuid() FROM generate_series(1, $4::int)",
-            author, recipient, state, n);
-    };
-    insert(peer, me, "UNREAD", backlog);
-    insert(peer, me, "PENDING_UNREAD", 3);        // flagged, not marked
-    insert(me, peer, "UNREAD", 5);                // the peer's to read, not mine
-    insert(sn::ids::NewUuid(), me, "UNREAD", 7);  // another dialog
+    Insert(peer, me, "UNREAD", backlog);
+    Insert(peer, me, "PENDING_UNREAD", 3);        // flagged, not marked
+    Insert(me, peer, "UNREAD", 5);                // the peer's to read, not mine
+    Insert(sn::ids::NewUuid(), me, "UNREAD", 7);  // another dialog
     const auto entries_before = IndexStat("messages_incoming_idx", "idx_tup_read");
 
     {
@@ -213,23 +215,20 @@ TEST_F(MessageStoreTest, MarkReadTakesABacklogAChunkAnEventAndReadsItOnce) {
 TEST_F(MessageStoreTest, SweepResendsStuckEventsWholeAndOnlySagasInFlightAreIndexedByEvent) {
     const auto author = sn::ids::NewUuid();
     const auto recipient = sn::ids::NewUuid();
-    (void)conn_.Exec(
-        "INSERT INTO messages (id, author_id, recipient_id, text, state, event_id) "
-        "SELECT gen_random_uuid(), $1, $2, 'old', 'READ', gen_random_uuid() FROM generate_series(1, 20000)",
-        author, recipient);
+    Insert(author, recipient, "READ", 20000);
     const auto decrement = sn::ids::NewUuid();
     const auto increment = sn::ids::NewUuid();
-    const auto insert = [&](const char* state, const std::string& event, const char* age) {
+    const auto stuck = [&](const char* state, const std::string& event, const char* age) {
         (void)conn_.Exec(
             "INSERT INTO messages (id, author_id, recipient_id, text, state, event_id, state_changed_at) "
             "VALUES (gen_random_uuid(), $1, $2, 'm', $3, $4, now() - $5::interval)",
             author, recipient, state, event, age);
     };
     for (int i = 0; i < 3; ++i) {
-        insert("PENDING_READ", decrement, "1 hour");
+        stuck("PENDING_READ", decrement, "1 hour");
     }
-    insert("PENDING_UNREAD", increment, "1 hour");
-    insert("PENDING_UNREAD", sn::ids::NewUuid(), "0 seconds");  // in flight, not stuck yet
+    stuck("PENDING_UNREAD", increment, "1 hour");
+    stuck("PENDING_UNREAD", sn::ids::NewUuid(), "0 seconds");  // in flight, not stuck yet
     // 20,005 rows under the primary key, 5 under the event: one leaf page against dozens.
     const auto pages = [&](const char* index) {
         return conn_.Exec("SELECT pg_relation_size($1::regclass) / 8192", index).Int(0, 0);
@@ -254,10 +253,7 @@ TEST_F(MessageStoreTest, SweepResendsStuckEventsWholeAndOnlySagasInFlightAreInde
 TEST_F(MessageStoreTest, RepliesFindTheirMessagesWithoutReadingEveryPendingRow) {
     const auto author = sn::ids::NewUuid();
     const auto recipient = sn::ids::NewUuid();
-    (void)conn_.Exec(
-        "INSERT INTO messages (id, author_id, recipient_id, text, state, event_id) "
-        "SELECT gen_random_uuid(), $1, $2, 'old', 'READ', gen_random_uuid() FROM generate_series(1, 20000)",
-        author, recipient);
+    Insert(author, recipient, "READ", 20000);
     conn_.Simple("ANALYZE messages");
     const auto pending = conn_.Exec(
         "INSERT INTO messages (id, author_id, recipient_id, text, event_id) "
