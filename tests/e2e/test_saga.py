@@ -49,7 +49,7 @@ def restore_stack():
             stack("start", name)
     if _dialogs_env_changed(component_pid("dialogs")):
         stack("restart", "dialogs")
-    for name in ("backend-2", "dialogs-2", "counters-2"):
+    for name in (n for n in PORTS if n.endswith("-2")):  # the second copies
         if states[name][0] in ("RUNNING", "STARTING"):
             stack("stop", name)
     wait_services_ready()
