@@ -9,6 +9,7 @@ PACKAGES=(
     libpq-dev librabbitmq-dev libhiredis-dev libsodium-dev libssl-dev
     libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
     postgresql-15 rabbitmq-server redis-server supervisor
+    postgresql-15-auto-failover redis-sentinel haproxy nftables iproute2
     curl jq wrk gnuplot-nox
     python3-pytest python3-requests python3-psycopg2 python3-pika
     python3-jsonschema python3-websocket

@@ -123,10 +123,11 @@ Options ParseArgs(int argc, char** argv) {
         Usage(std::string("bad AMQP URL: ") + error.what());
     }
     if (auto v = take("--host")) {
-        options.broker.host = *v;
+        options.broker.addresses = {{*v, options.broker.addresses.front().port}};
     }
     if (auto v = take("--port")) {
-        options.broker.port = static_cast<std::uint16_t>(Number("--port", *v, 1, 65'535));
+        options.broker.addresses = {
+            {options.broker.addresses.front().host, static_cast<std::uint16_t>(Number("--port", *v, 1, 65'535))}};
     }
     if (auto v = take("--user")) {
         options.broker.user = *v;

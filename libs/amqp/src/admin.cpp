@@ -1,6 +1,6 @@
 #include "amqp/admin.hpp"
 
-#include "connection.hpp"
+#include "amqp/connection.hpp"
 
 namespace sn::amqp {
 

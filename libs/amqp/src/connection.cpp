@@ -1,7 +1,8 @@
-#include "connection.hpp"
+#include "amqp/connection.hpp"
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdio>
 
 #include "common/log.hpp"
@@ -63,8 +64,29 @@ std::string DescribeReply(const amqp_rpc_reply_t& reply) {
     return "unknown reply type";
 }
 
-Connection::Connection(const ConnectionOptions& options)
-    : state_(amqp_new_connection()), rpc_timeout_(options.rpc_timeout) {
+Connection::Connection(const ConnectionOptions& options) : rpc_timeout_(options.rpc_timeout) {
+    const std::size_t count = options.addresses.size();
+    if (count == 0) {
+        throw AmqpError("amqp: no broker address");
+    }
+    static std::atomic<std::size_t> next_start{0};
+    const std::size_t start = next_start.fetch_add(1, std::memory_order_relaxed);
+    std::string failures;
+    for (std::size_t i = 0; i < count; ++i) {
+        try {
+            Open(options, options.addresses[(start + i) % count]);
+            return;
+        } catch (const AmqpError& error) {
+            failures += (failures.empty() ? "" : "; ") + std::string(error.what());
+        }
+    }
+    throw AmqpError(count == 1 ? failures : "amqp: no broker node accepted: " + failures);
+}
+
+void Connection::Open(const ConnectionOptions& options, const Address& address) {
+    state_.reset(amqp_new_connection());  // a failed attempt's state is of no further use
+    broken_ = false;
+    node_ = address;
     if (!state_) {
         throw AmqpError("amqp: cannot allocate a connection");
     }
@@ -77,8 +99,8 @@ Connection::Connection(const ConnectionOptions& options)
     const timeval rpc_timeout = ToTimeval(options.rpc_timeout);
     CheckStatus(amqp_set_handshake_timeout(Get(), &connect_timeout), "set handshake timeout");
     CheckStatus(amqp_set_rpc_timeout(Get(), &rpc_timeout), "set rpc timeout");
-    CheckStatus(amqp_socket_open_noblock(socket, options.host.c_str(), options.port, &connect_timeout),
-                "connect to " + Endpoint(options));
+    CheckStatus(amqp_socket_open_noblock(socket, address.host.c_str(), address.port, &connect_timeout),
+                "connect to " + Endpoint(address));
 
     // Without consumer_cancel_notify the broker never tells a consumer that its queue is gone,
     // and it would wait forever on a dead subscription.
@@ -95,7 +117,7 @@ Connection::Connection(const ConnectionOptions& options)
     CheckReply(amqp_login_with_properties(Get(), options.vhost.c_str(), 0, options.frame_max,
                                           static_cast<int>(options.heartbeat.count()), &properties,
                                           AMQP_SASL_METHOD_PLAIN, options.user.c_str(), options.password.c_str()),
-               "login to " + Endpoint(options));
+               "login to " + Endpoint(address));
     amqp_channel_open(Get(), kChannel);
     CheckLastReply("channel.open");
 }

@@ -24,9 +24,7 @@ namespace {
     return value;
 }
 
-}  // namespace
-
-ConnectionOptions ParseUrl(std::string_view url) {
+ConnectionOptions ParseOne(std::string_view url) {
     const auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed) {
         Invalid(parsed.error().message());
@@ -39,9 +37,10 @@ ConnectionOptions ParseUrl(std::string_view url) {
         Invalid("missing host");
     }
     ConnectionOptions options;
-    options.host = view.host_address();
+    Address& address = options.addresses.front();
+    address.host = view.host_address();
     if (view.has_port()) {
-        options.port = static_cast<std::uint16_t>(ParseNumber(view.port(), 1, 65535, "port"));
+        address.port = static_cast<std::uint16_t>(ParseNumber(view.port(), 1, 65535, "port"));
     }
     if (view.has_userinfo()) {
         options.user = view.user();
@@ -69,10 +68,45 @@ ConnectionOptions ParseUrl(std::string_view url) {
     return options;
 }
 
+[[nodiscard]] bool SameExceptAddress(const ConnectionOptions& a, const ConnectionOptions& b) {
+    return a.user == b.user && a.password == b.password && a.vhost == b.vhost && a.heartbeat == b.heartbeat &&
+           a.connect_timeout == b.connect_timeout;
+}
+
+}  // namespace
+
+ConnectionOptions ParseUrl(std::string_view url) {
+    ConnectionOptions options;
+    bool first = true;
+    while (true) {
+        const auto comma = url.find(',');
+        const ConnectionOptions node = ParseOne(url.substr(0, comma));
+        if (first) {
+            options = node;
+            first = false;
+        } else if (!SameExceptAddress(options, node)) {
+            Invalid("the URLs of one cluster may differ only in host and port");
+        } else {
+            options.addresses.push_back(node.addresses.front());
+        }
+        if (comma == std::string_view::npos) {
+            return options;
+        }
+        url.remove_prefix(comma + 1);
+    }
+}
+
+std::string Endpoint(const Address& address) {
+    const bool ipv6 = address.host.find(':') != std::string::npos;
+    return (ipv6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
+}
+
 std::string Endpoint(const ConnectionOptions& options) {
-    const bool ipv6 = options.host.find(':') != std::string::npos;
-    std::string host = ipv6 ? "[" + options.host + "]" : options.host;
-    return host + ":" + std::to_string(options.port) + (options.vhost == "/" ? "/" : "/" + options.vhost);
+    std::string text;
+    for (const auto& address : options.addresses) {
+        text += (text.empty() ? "" : ",") + Endpoint(address);
+    }
+    return text + (options.vhost == "/" ? "/" : "/" + options.vhost);
 }
 
 }  // namespace sn::amqp

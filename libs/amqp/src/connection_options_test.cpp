@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <vector>
 
 namespace sn::amqp {
 namespace {
@@ -11,8 +12,7 @@ TEST(ParseUrl, ReadsEveryPart) {
     const ConnectionOptions options = ParseUrl("amqp://alice:s%40cret@broker.local:5673/saga");
     EXPECT_EQ(options.user, "alice");
     EXPECT_EQ(options.password, "s@cret");
-    EXPECT_EQ(options.host, "broker.local");
-    EXPECT_EQ(options.port, 5673);
+    EXPECT_EQ(options.addresses, (std::vector<Address>{{"broker.local", 5673}}));
     EXPECT_EQ(options.vhost, "saga");
     EXPECT_EQ(options.heartbeat, std::chrono::seconds(30));
     EXPECT_EQ(options.connect_timeout, std::chrono::seconds(5));
@@ -23,7 +23,7 @@ TEST(ParseUrl, DefaultsToGuestPort5672AndRootVhost) {
     for (const char* url : {"amqp://localhost", "amqp://localhost/", "amqp://localhost/%2f", "amqp://localhost/%2F"}) {
         const ConnectionOptions options = ParseUrl(url);
         EXPECT_EQ(options.vhost, "/") << url;
-        EXPECT_EQ(options.port, 5672) << url;
+        EXPECT_EQ(options.addresses.at(0).port, 5672) << url;
         EXPECT_EQ(options.user, "guest") << url;
         EXPECT_EQ(options.password, "guest") << url;
     }
@@ -31,18 +31,34 @@ TEST(ParseUrl, DefaultsToGuestPort5672AndRootVhost) {
 
 TEST(ParseUrl, TheProjectDefault) {
     const ConnectionOptions options = ParseUrl("amqp://guest:guest@127.0.0.1:55672/");
-    EXPECT_EQ(options.host, "127.0.0.1");
-    EXPECT_EQ(options.port, 55672);
+    EXPECT_EQ(options.addresses, (std::vector<Address>{{"127.0.0.1", 55672}}));
     EXPECT_EQ(options.vhost, "/");
     EXPECT_EQ(Endpoint(options), "127.0.0.1:55672/");
 }
 
 TEST(ParseUrl, Ipv6AndQueryParameters) {
     const ConnectionOptions options = ParseUrl("amqp://[::1]:5672/v?heartbeat=10&connection_timeout=1500");
-    EXPECT_EQ(options.host, "::1");
+    EXPECT_EQ(options.addresses.at(0).host, "::1");
     EXPECT_EQ(options.heartbeat, std::chrono::seconds(10));
     EXPECT_EQ(options.connect_timeout, std::chrono::milliseconds(1500));
     EXPECT_EQ(Endpoint(options), "[::1]:5672/v");
+}
+
+TEST(ParseUrl, OneUrlPerClusterNode) {
+    const ConnectionOptions options =
+        ParseUrl("amqp://u:p@10.0.0.1:5672/saga,amqp://u:p@10.0.0.2:5673/saga,amqp://u:p@[::1]/saga");
+    EXPECT_EQ(options.addresses,
+              (std::vector<Address>{{"10.0.0.1", 5672}, {"10.0.0.2", 5673}, {"::1", 5672}}));
+    EXPECT_EQ(options.user, "u");
+    EXPECT_EQ(options.vhost, "saga");
+    EXPECT_EQ(Endpoint(options), "10.0.0.1:5672,10.0.0.2:5673,[::1]:5672/saga");
+}
+
+TEST(ParseUrl, ClusterNodesShareCredentialsAndVhost) {
+    for (const char* url : {"amqp://u:p@a/,amqp://u:q@b/", "amqp://u:p@a/x,amqp://u:p@b/y",
+                            "amqp://a/?heartbeat=5,amqp://b/", "amqp://a/,", ",amqp://a/", "amqp://a/,,amqp://b/"}) {
+        EXPECT_THROW((void)ParseUrl(url), std::invalid_argument) << url;
+    }
 }
 
 TEST(ParseUrl, RejectsBadUrls) {

@@ -4,7 +4,7 @@
 
 #include "backoff.hpp"
 #include "common/log.hpp"
-#include "connection.hpp"
+#include "amqp/connection.hpp"
 
 namespace sn::amqp {
 namespace {
@@ -103,7 +103,7 @@ void Consumer::Run() noexcept {
             first = false;
             backoff.Reset();
             consuming_ = true;
-            log::Info("amqp: consuming", {{"queue", options_.queue}, {"broker", Endpoint(connection_options_)}});
+            log::Info("amqp: consuming", {{"queue", options_.queue}, {"broker", Endpoint(connection.Node())}});
             ConsumeLoop(connection);
             consuming_ = false;
         } catch (const std::exception& error) {

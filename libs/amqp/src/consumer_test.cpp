@@ -217,7 +217,7 @@ TEST(Consumer, StopReturnsPromptlyWhenIdle) {
 
 TEST(Consumer, StopReturnsPromptlyWhileBrokerUnreachable) {
     ConnectionOptions unreachable = BrokerOptions();
-    unreachable.port = 1;  // nothing listens: connection refused, then backoff
+    unreachable.addresses = {{"127.0.0.1", 1}};  // nothing listens: connection refused, then backoff
     Consumer consumer(unreachable, ConsumerOptions{.queue = "never"}, [](std::span<const Delivery> batch) {
         return std::vector<Outcome>(batch.size(), Outcome::kAck);
     });

@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "common/log.hpp"
-#include "connection.hpp"
+#include "amqp/connection.hpp"
 
 namespace sn::amqp {
 namespace {

@@ -25,6 +25,25 @@ using testing::WaitFor;
                            .body = std::move(body)};
 }
 
+TEST(Publisher, SkipsClusterNodesThatRefuse) {
+    const std::string exchange = UniqueName("events");
+    const Topology topology{.exchanges = {{.name = exchange}}};
+    const testing::TopologyCleanup cleanup(topology);
+    ConnectionOptions options = BrokerOptions();
+    const Address live = options.addresses.front();
+    // Every rotation of the list meets a dead node before the live one or after it.
+    options.addresses = {{"127.0.0.1", 1}, live, {"127.0.0.1", 2}};
+    const std::vector<OutgoingMessage> one{Event(exchange, "k", "{}")};
+    for (int i = 0; i < 3; ++i) {
+        Publisher publisher(options, topology);
+        const std::vector<bool> confirmed = publisher.PublishBatch(one, 10s);
+        EXPECT_EQ(confirmed, std::vector<bool>{true}) << "attempt " << i;
+    }
+    options.addresses = {{"127.0.0.1", 1}, {"127.0.0.1", 2}};
+    Publisher nowhere(options, topology);
+    EXPECT_THROW((void)nowhere.PublishBatch(one, 2s), AmqpError);
+}
+
 TEST(Publisher, BatchOfThousandConfirmedAndConsumedIntact) {
     const std::string exchange = UniqueName("events");
     const std::string queue = UniqueName("work");

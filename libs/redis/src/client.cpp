@@ -44,39 +44,75 @@ Reply Copy(const redisReply& raw) {
 
 using OwnedReply = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
 
-}  // namespace
-
-Options ParseUrl(std::string_view url) {
-    constexpr std::string_view kScheme = "redis://";
-    if (url.substr(0, kScheme.size()) != kScheme) {
-        throw std::invalid_argument("redis url must start with redis://");
-    }
-    auto rest = url.substr(kScheme.size());
-    Options options;
-    if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
-        const auto db = rest.substr(slash + 1);
-        if (!db.empty()) {
-            const auto [ptr, ec] = std::from_chars(db.data(), db.data() + db.size(), options.db);
-            if (ec != std::errc() || ptr != db.data() + db.size() || options.db < 0) {
-                throw std::invalid_argument("redis url: bad database number");
-            }
-        }
-        rest = rest.substr(0, slash);
-    }
-    if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-        const auto port = rest.substr(colon + 1);
+Address ParseAddress(std::string_view text) {
+    Address address;
+    if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
+        const auto port = text.substr(colon + 1);
         unsigned value = 0;
         const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
         if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535) {
             throw std::invalid_argument("redis url: bad port");
         }
-        options.port = static_cast<std::uint16_t>(value);
-        rest = rest.substr(0, colon);
+        address.port = static_cast<std::uint16_t>(value);
+        text = text.substr(0, colon);
     }
-    if (rest.empty()) {
+    if (text.empty()) {
         throw std::invalid_argument("redis url: no host");
     }
-    options.host = std::string(rest);
+    address.host = std::string(text);
+    return address;
+}
+
+int ParseDb(std::string_view db) {
+    int number = 0;
+    if (!db.empty()) {
+        const auto [ptr, ec] = std::from_chars(db.data(), db.data() + db.size(), number);
+        if (ec != std::errc() || ptr != db.data() + db.size() || number < 0) {
+            throw std::invalid_argument("redis url: bad database number");
+        }
+    }
+    return number;
+}
+
+}  // namespace
+
+Options ParseUrl(std::string_view url) {
+    constexpr std::string_view kScheme = "redis://";
+    constexpr std::string_view kSentinelScheme = "redis-sentinel://";
+    const bool sentinel = url.starts_with(kSentinelScheme);
+    if (!sentinel && !url.starts_with(kScheme)) {
+        throw std::invalid_argument("redis url must start with redis:// or redis-sentinel://");
+    }
+    auto rest = url.substr(sentinel ? kSentinelScheme.size() : kScheme.size());
+    const auto slash = rest.find('/');
+    const auto hosts = rest.substr(0, slash);
+    auto path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    Options options;
+    if (!sentinel) {
+        const Address address = ParseAddress(hosts);
+        options.host = address.host;
+        options.port = address.port;
+        options.db = ParseDb(path);
+        return options;
+    }
+    for (std::string_view list = hosts;;) {
+        const auto comma = list.find(',');
+        Address address = ParseAddress(list.substr(0, comma));
+        if (list.substr(0, comma).find(':') == std::string_view::npos) {
+            address.port = 26379;  // Sentinel's own default port
+        }
+        options.sentinels.push_back(std::move(address));
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        list.remove_prefix(comma + 1);
+    }
+    const auto db_slash = path.find('/');
+    options.master_name = std::string(path.substr(0, db_slash));
+    if (options.master_name.empty()) {
+        throw std::invalid_argument("redis url: redis-sentinel:// needs the master's name as its path");
+    }
+    options.db = ParseDb(db_slash == std::string_view::npos ? std::string_view{} : path.substr(db_slash + 1));
     return options;
 }
 
@@ -88,7 +124,9 @@ const Reply& Checked(const Reply& reply) {
 }
 
 Connection::Connection(Options options, fiber::SocketWait* wait)
-    : options_(std::move(options)), wait_(wait != nullptr ? wait : &fiber::Blocking()) {}
+    : options_(std::move(options)),
+      node_{options_.host, options_.port},
+      wait_(wait != nullptr ? wait : &fiber::Blocking()) {}
 
 Connection::~Connection() { Disconnect(); }
 
@@ -100,7 +138,7 @@ void Connection::Disconnect() noexcept {
 }
 
 void Connection::Fail(std::string_view what) {
-    std::string message = "redis " + options_.host + ":" + std::to_string(options_.port) + ": " + std::string(what);
+    std::string message = "redis " + node_.host + ":" + std::to_string(node_.port) + ": " + std::string(what);
     if (context_ && context_->err != 0) {
         message += ": ";
         message += context_->errstr;
@@ -119,7 +157,10 @@ redisContext& Connection::Connected() {
     if (context_) {
         return *context_;
     }
-    context_.reset(redisConnectNonBlock(options_.host.c_str(), options_.port));
+    if (!options_.sentinels.empty()) {
+        node_ = AskSentinels();
+    }
+    context_.reset(redisConnectNonBlock(node_.host.c_str(), node_.port));
     if (!context_ || context_->err != 0) {
         Fail("connect failed");
     }
@@ -131,6 +172,13 @@ redisContext& Connection::Connected() {
     if (::getsockopt(context_->fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {
         Fail(std::string("connect failed: ") + std::strerror(error));
     }
+    if (!options_.sentinels.empty()) {
+        // A sentinel's answer can be stale by a failover: only a primary will do.
+        const auto role = Run({"ROLE"});
+        if (role.elements.empty() || role.elements.front().str != "master") {
+            Fail("not the primary (yet), as the sentinels said");
+        }
+    }
     if (options_.db != 0) {
         const auto reply = Run({"SELECT", std::to_string(options_.db)});
         if (reply.IsError()) {
@@ -138,6 +186,28 @@ redisContext& Connection::Connected() {
         }
     }
     return *context_;
+}
+
+Address Connection::AskSentinels() {
+    std::string failures;
+    for (const auto& sentinel : options_.sentinels) {
+        Options direct;
+        direct.host = sentinel.host;
+        direct.port = sentinel.port;
+        direct.connect_timeout = options_.connect_timeout;
+        direct.command_timeout = options_.command_timeout;
+        try {
+            Connection connection(direct, wait_);
+            const auto reply = connection.Run({"SENTINEL", "get-master-addr-by-name", options_.master_name});
+            if (reply.type == Reply::Type::kArray && reply.elements.size() == 2) {
+                return ParseAddress(reply.elements[0].str + ":" + reply.elements[1].str);
+            }
+            failures += " " + sentinel.host + ":" + std::to_string(sentinel.port) + " knows no primary;";
+        } catch (const std::exception& error) {  // ConnectionError, or a bad port in the answer
+            failures += std::string(" ") + error.what() + ";";
+        }
+    }
+    throw ConnectionError("redis: no sentinel named the primary of " + options_.master_name + ":" + failures);
 }
 
 Reply Connection::Run(const Command& command) {
@@ -162,6 +232,10 @@ std::vector<Reply> Connection::Pipeline(const std::vector<Command>& commands) {
         if (!reply) {
             Fail("no reply in time");
         }
+        // A primary demoted by a failover keeps its clients but refuses writes: find the new one.
+        if (reply->IsError() && reply->str.starts_with("READONLY")) {
+            Fail("the node is a replica now");
+        }
         replies.push_back(std::move(*reply));
     }
     return replies;
@@ -175,7 +249,7 @@ void Connection::Send(const Command& command) {
 
 std::optional<Reply> Connection::Receive(Deadline deadline) {
     if (!context_) {
-        throw ConnectionError("redis " + options_.host + ":" + std::to_string(options_.port) + ": not connected");
+        throw ConnectionError("redis " + node_.host + ":" + std::to_string(node_.port) + ": not connected");
     }
     return Read(*context_, deadline);
 }

@@ -21,16 +21,27 @@ class ConnectionError : public UnavailableError {
     using UnavailableError::UnavailableError;
 };
 
+struct Address {
+    std::string host;
+    std::uint16_t port = 6379;
+    friend bool operator==(const Address&, const Address&) = default;
+};
+
 /// Where and how long to wait.
 struct Options {
     std::string host = "127.0.0.1";
     std::uint16_t port = 6379;
+    /// When set, host and port are ignored: every (re)connect asks these Redis Sentinels, in turn,
+    /// where the primary of `master_name` is, and checks that the node it reaches is a primary.
+    std::vector<Address> sentinels{};
+    std::string master_name{};
     int db = 0;
     std::chrono::milliseconds connect_timeout{1000};
     std::chrono::milliseconds command_timeout{1000};
 };
 
-/// Parses "redis://host:port[/db]"; throws std::invalid_argument for anything else.
+/// Parses "redis://host:port[/db]", or "redis-sentinel://host:port[,host:port...]/master[/db]" for a
+/// primary found through Sentinel; throws std::invalid_argument for anything else.
 [[nodiscard]] Options ParseUrl(std::string_view url);
 
 /// One reply, copied out of hiredis' tree (so it owns nothing of hiredis').
@@ -75,6 +86,8 @@ class Connection {
    private:
     using Deadline = std::chrono::steady_clock::time_point;
     redisContext& Connected();
+    /// Where the primary is now, as the first sentinel that knows says; throws ConnectionError.
+    [[nodiscard]] Address AskSentinels();
     /// Queues a command in hiredis' output buffer.
     void Append(redisContext& context, const Command& command);
     /// Writes out what hiredis has queued.
@@ -87,6 +100,7 @@ class Connection {
     [[noreturn]] void Fail(std::string_view what);
 
     Options options_;
+    Address node_;  ///< the node connected to (or last tried), for messages
     fiber::SocketWait* wait_;
     std::unique_ptr<redisContext, decltype(&redisFree)> context_{nullptr, &redisFree};
 };

@@ -1,49 +1,23 @@
 #include "live/live_feed.hpp"
 
-#if __has_include(<rabbitmq-c/amqp.h>)
-#include <rabbitmq-c/amqp.h>
-#include <rabbitmq-c/tcp_socket.h>
-#else
-#include <amqp.h>
-#include <amqp_tcp_socket.h>
-#endif
-
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
 
+#include "amqp/connection.hpp"
 #include "common/log.hpp"
 #include "feed/events.hpp"
 
 namespace backend {
 namespace {
 
-constexpr amqp_channel_t kChannel = 1;
+using sn::amqp::detail::Bytes;
+using sn::amqp::detail::kChannel;
+using sn::amqp::detail::ToString;
+using sn::amqp::detail::ToTimeval;
+
 constexpr auto kPoll = std::chrono::milliseconds(100);  // how soon a new binding is made
 constexpr auto kReconnectPause = std::chrono::seconds(1);
-
-amqp_bytes_t Bytes(std::string_view text) noexcept { return amqp_bytes_t{text.size(), const_cast<char*>(text.data())}; }
-std::string ToString(amqp_bytes_t bytes) {
-    return bytes.len == 0 ? std::string{} : std::string(static_cast<const char*>(bytes.bytes), bytes.len);
-}
-
-struct StateDeleter {
-    void operator()(amqp_connection_state_t state) const noexcept {
-        amqp_connection_close(state, AMQP_REPLY_SUCCESS);
-        amqp_destroy_connection(state);
-    }
-};
-using StatePtr = std::unique_ptr<amqp_connection_state_t_, StateDeleter>;
-
-void Check(amqp_rpc_reply_t reply, std::string_view what) {
-    if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
-        throw std::runtime_error("live feed broker: " + std::string(what) + " failed");
-    }
-}
-
-timeval ToTimeval(std::chrono::microseconds d) {
-    return timeval{static_cast<time_t>(d.count() / 1'000'000), static_cast<suseconds_t>(d.count() % 1'000'000)};
-}
 
 }  // namespace
 
@@ -123,33 +97,18 @@ void LiveFeed::Run() noexcept {
 }
 
 void LiveFeed::ConsumeOnce() {
-    StatePtr state(amqp_new_connection());
-    auto* socket = amqp_tcp_socket_new(state.get());
-    if (socket == nullptr) {
-        throw std::runtime_error("cannot create a socket");
-    }
-    auto connect_timeout = ToTimeval(broker_.connect_timeout);
-    if (amqp_socket_open_noblock(socket, broker_.host.c_str(), broker_.port, &connect_timeout) != AMQP_STATUS_OK) {
-        throw std::runtime_error("cannot connect to " + sn::amqp::Endpoint(broker_));
-    }
-    auto rpc_timeout = ToTimeval(broker_.rpc_timeout);
-    amqp_set_rpc_timeout(state.get(), &rpc_timeout);
-    Check(amqp_login(state.get(), broker_.vhost.c_str(), 0, broker_.frame_max,
-                     static_cast<int>(broker_.heartbeat.count()), AMQP_SASL_METHOD_PLAIN, broker_.user.c_str(),
-                     broker_.password.c_str()),
-          "login");
-    amqp_channel_open(state.get(), kChannel);
-    Check(amqp_get_rpc_reply(state.get()), "channel.open");
+    sn::amqp::detail::Connection connection(broker_);
+    amqp_connection_state_t state = connection.Get();
     const auto exchange = std::string(feed::kPostPosted);
-    amqp_exchange_declare(state.get(), kChannel, Bytes(exchange), Bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
-    Check(amqp_get_rpc_reply(state.get()), "exchange.declare");
+    amqp_exchange_declare(state, kChannel, Bytes(exchange), Bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
+    connection.CheckLastReply("exchange.declare");
     // Server-named, exclusive, auto-delete: it lives exactly as long as this connection.
-    const auto* declared = amqp_queue_declare(state.get(), kChannel, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
-    Check(amqp_get_rpc_reply(state.get()), "queue.declare");
+    const auto* declared = amqp_queue_declare(state, kChannel, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
+    connection.CheckLastReply("queue.declare");
     const std::string queue = ToString(declared->queue);
     // Best effort (no acks): a notification lost with a connection is not worth a redelivery.
-    amqp_basic_consume(state.get(), kChannel, Bytes(queue), amqp_empty_bytes, 0, 1, 1, amqp_empty_table);
-    Check(amqp_get_rpc_reply(state.get()), "basic.consume");
+    amqp_basic_consume(state, kChannel, Bytes(queue), amqp_empty_bytes, 0, 1, 1, amqp_empty_table);
+    connection.CheckLastReply("basic.consume");
     {
         // A fresh queue: bind everyone connected now; queued changes are covered by that.
         const std::lock_guard lock(mutex_);
@@ -169,18 +128,18 @@ void LiveFeed::ConsumeOnce() {
         for (const auto& change : changes) {
             // Deliveries that arrive during these calls are kept by rabbitmq-c for consume below.
             if (change.bind) {
-                amqp_queue_bind(state.get(), kChannel, Bytes(queue), Bytes(exchange), Bytes(change.user_id),
+                amqp_queue_bind(state, kChannel, Bytes(queue), Bytes(exchange), Bytes(change.user_id),
                                 amqp_empty_table);
             } else {
-                amqp_queue_unbind(state.get(), kChannel, Bytes(queue), Bytes(exchange), Bytes(change.user_id),
+                amqp_queue_unbind(state, kChannel, Bytes(queue), Bytes(exchange), Bytes(change.user_id),
                                   amqp_empty_table);
             }
-            Check(amqp_get_rpc_reply(state.get()), change.bind ? "queue.bind" : "queue.unbind");
+            connection.CheckLastReply(change.bind ? "queue.bind" : "queue.unbind");
         }
-        amqp_maybe_release_buffers(state.get());
+        amqp_maybe_release_buffers(state);
         amqp_envelope_t envelope;
         auto wait = ToTimeval(kPoll);
-        const auto reply = amqp_consume_message(state.get(), &envelope, &wait, 0);
+        const auto reply = amqp_consume_message(state, &envelope, &wait, 0);
         if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
             const std::string user = ToString(envelope.routing_key);
             const std::string body = ToString(envelope.message.body);
@@ -191,9 +150,7 @@ void LiveFeed::ConsumeOnce() {
         if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) {
             continue;
         }
-        throw std::runtime_error(reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
-                                     ? amqp_error_string2(reply.library_error)
-                                     : "unexpected frame");
+        connection.CheckReply(reply, "consume");  // throws: the connection is gone
     }
 }
 

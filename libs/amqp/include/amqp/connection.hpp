@@ -1,6 +1,7 @@
 #pragma once
 
-// Private to libs/amqp: the only place that sees rabbitmq-c's types.
+// The one place that opens rabbitmq-c connections: libs/amqp's publisher and consumer, and the
+// backend's live feed (which drives rabbitmq-c itself for its server-named queue).
 
 #if __has_include(<rabbitmq-c/amqp.h>)
 #include <rabbitmq-c/amqp.h>
@@ -55,13 +56,16 @@ struct EnvelopeDeleter {
 /// unless it broke, in which case the socket is simply dropped.
 class Connection {
    public:
-    /// Connects, logs in and opens the channel; throws AmqpError.
+    /// Connects to the first of the options' addresses that accepts (each new connection starts
+    /// at the next address), logs in and opens the channel; throws AmqpError when none does.
     explicit Connection(const ConnectionOptions& options);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
     [[nodiscard]] amqp_connection_state_t Get() const noexcept { return state_.get(); }
+    /// The node this connection reached.
+    [[nodiscard]] const Address& Node() const noexcept { return node_; }
 
     /// Throws AmqpError("<what>: <reason>") unless the reply is normal; answers a broker close
     /// so the stream stays consistent.
@@ -76,9 +80,11 @@ class Connection {
     void Declare(const Topology& topology);
 
    private:
+    void Open(const ConnectionOptions& options, const Address& address);
     [[noreturn]] void Fail(std::string message);
 
     StatePtr state_;
+    Address node_;
     bool broken_ = false;  ///< the socket is unusable: skip the polite close
     std::chrono::milliseconds rpc_timeout_;
 };
