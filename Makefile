@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BUILD_DIR := build
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
-.PHONY: deps build up up-infra down ps run test bench bench-limits bench-send bench-saga bench-reads \
+.PHONY: deps build up up-infra down ps run test cluster-up cluster-down bench bench-limits bench-send bench-saga bench-reads \
 	bench-feed bench-search bench-median clean distclean
 
 deps:
@@ -26,6 +26,16 @@ up-infra: deps
 	scripts/stack up-infra
 
 down:
+	scripts/stack down
+
+# The cluster profile (deploy/cluster.topology): three RabbitMQ nodes, PostgreSQL primary and
+# synchronous standby under pg_auto_failover, Redis under Sentinel, two copies of each service
+# behind HAProxy on the backend's usual address. One profile runs at a time.
+cluster-up: build
+	@if [ "$$(cat .data/profile 2>/dev/null)" = single ]; then scripts/stack down; fi
+	STACK_PROFILE=cluster scripts/stack up
+
+cluster-down:
 	scripts/stack down
 
 ps:

@@ -27,7 +27,10 @@ using testing::WaitFor;
 
 TEST(Publisher, SkipsClusterNodesThatRefuse) {
     const std::string exchange = UniqueName("events");
-    const Topology topology{.exchanges = {{.name = exchange}}};
+    const std::string queue = UniqueName("work");
+    const Topology topology{.exchanges = {{.name = exchange}},
+                            .queues = {{.name = queue}},
+                            .bindings = {{.queue = queue, .exchange = exchange, .routing_key = "k"}}};
     const testing::TopologyCleanup cleanup(topology);
     ConnectionOptions options = BrokerOptions();
     const Address live = options.addresses.front();
