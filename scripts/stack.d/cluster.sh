@@ -6,7 +6,8 @@
 TOPOLOGY="${CLUSTER_TOPOLOGY:-$REPO_DIR/deploy/cluster.topology}"
 [ -r "$TOPOLOGY" ] || die "no topology file $TOPOLOGY"
 CL="$DATA_DIR/cluster"
-PGAF_HOME="$CL/pg-home"          # pg_auto_failover's own config and state files
+PG_ROOT="$CL/pg"                 # owned by postgres: pg_autoctl replaces a standby's folder in it
+PGAF_HOME="$PG_ROOT/home"        # pg_auto_failover's own config, state and pid files
 RMQ_HOME="$CL/rabbitmq-home"     # the Erlang cookie every node shares
 REDIS_MASTER=sn-redis            # the name Sentinel knows the Redis primary by
 PGAF_FORMATION_SETTINGS=(        # the monitor's failure detection, tightened from 20-30 s defaults
@@ -71,30 +72,41 @@ svc_upstream_url() { echo "http://$(topo_field haproxy host):$(client_port "$1")
 # PostgreSQL under pg_auto_failover
 # ---------------------------------------------------------------------------
 
+# Its config, state and pid files live in the data folder (the pid files' default is /tmp).
+pgaf_env_pairs() {
+    printf '%s\n' "HOME=$PGAF_HOME" "XDG_CONFIG_HOME=$PGAF_HOME/config" "XDG_DATA_HOME=$PGAF_HOME/share" \
+        "XDG_RUNTIME_DIR=$PGAF_HOME/run" "PATH=$PG_BIN:/usr/bin:/bin"
+}
 pgaf() {
-    (cd / && runuser -u postgres -- env HOME="$PGAF_HOME" XDG_CONFIG_HOME="$PGAF_HOME/config" \
-        XDG_DATA_HOME="$PGAF_HOME/share" PATH="$PG_BIN:/usr/bin:/bin" pg_autoctl "$@")
+    local -a envs; mapfile -t envs < <(pgaf_env_pairs)
+    (cd / && runuser -u postgres -- env "${envs[@]}" pg_autoctl "$@")
 }
 monitor_uri() { echo "postgres://autoctl_node@$(host_port pg-monitor)/pg_auto_failover?sslmode=disable"; }
 monitor_psql() { "$PG_BIN/psql" "host=$(topo_field pg-monitor host) port=$(topo_field pg-monitor port) user=postgres dbname=pg_auto_failover" -qAt "$@"; }
 
 init_pg_monitor() {
-    [ -f "$CL/pg-monitor/PG_VERSION" ] && return 0
+    [ -f "$PG_ROOT/pg-monitor/PG_VERSION" ] && return 0
     log "pg_auto_failover: creating the monitor"
-    pgaf create monitor --pgdata "$CL/pg-monitor" --pgport "$(topo_field pg-monitor port)" \
+    pgaf create monitor --pgdata "$PG_ROOT/pg-monitor" --pgport "$(topo_field pg-monitor port)" \
         --hostname "$(topo_field pg-monitor host)" --auth trust --no-ssl --pgctl "$PG_BIN/pg_ctl" \
-        >"$LOG_DIR/pg-monitor-create.log" 2>&1 || { tail -n 20 "$LOG_DIR/pg-monitor-create.log" >&2; die "monitor create failed"; }
+        >"$LOG_DIR/pg-monitor-create.log" 2>&1 || pg_create_failed pg-monitor
+}
+
+# The monitor remembers what registered: a half-made formation is started over as a whole.
+pg_create_failed() {
+    grep -E 'ERROR|FATAL' "$LOG_DIR/$1-create.log" | tail -n 10 >&2
+    die "pg_auto_failover could not create $1 (log: $LOG_DIR/$1-create.log); start over with 'scripts/stack down; rm -rf $PG_ROOT'"
 }
 
 # A data node joins the formation: the first becomes the primary, the next clones it (pg_basebackup).
 init_pg_node() {
-    local node="$1" pgdata="$CL/$1"
+    local node="$1" pgdata="$PG_ROOT/$1"
     [ -f "$pgdata/PG_VERSION" ] && return 0
     log "pg_auto_failover: creating $node"
     pgaf create postgres --pgdata "$pgdata" --pgport "$(topo_field "$node" port)" \
         --hostname "$(topo_field "$node" host)" --listen "$(topo_field "$node" host)" --name "$node" \
         --monitor "$(monitor_uri)" --auth trust --no-ssl --pgctl "$PG_BIN/pg_ctl" \
-        >"$LOG_DIR/$node-create.log" 2>&1 || { tail -n 20 "$LOG_DIR/$node-create.log" >&2; die "$node create failed"; }
+        >"$LOG_DIR/$node-create.log" 2>&1 || pg_create_failed "$node"
     pgaf config set --pgdata "$pgdata" timeout.network_partition_timeout "$PGAF_PARTITION_TIMEOUT" >/dev/null
     # Our settings in a file of their own, included last (a clone copies both from the primary).
     printf '%s\n' "${PG_SETTINGS//-c /}" | tr ' ' '\n' | sed 's/=/ = /' >"$pgdata/postgresql-sn.conf"
@@ -106,19 +118,19 @@ pg_program() {
     local name="$1" autorestart="$2"
     cat <<EOF
 [program:$name]
-command=/usr/bin/pg_autoctl run --pgdata $CL/$name
+command=/usr/bin/pg_autoctl run --pgdata $PG_ROOT/$name
 user=postgres
-directory=$CL/$name
+directory=$PG_ROOT/$name
 priority=20
 $(sv_common "$name" INT 30 "$autorestart")
-$(printf '%s\n' "HOME=$PGAF_HOME" "XDG_CONFIG_HOME=$PGAF_HOME/config" "XDG_DATA_HOME=$PGAF_HOME/share" "PATH=$PG_BIN:/usr/bin:/bin" | sv_env_line)
+$(pgaf_env_pairs | sv_env_line)
 
 EOF
 }
 
 # Nodes are created one at a time: a standby can only clone a primary whose keeper runs.
 start_postgres() {
-    install -d -o postgres -g postgres -m 700 "$PGAF_HOME"
+    install -d -o postgres -g postgres -m 700 "$PG_ROOT" "$PGAF_HOME" "$PGAF_HOME/run"
     init_pg_monitor
     start_components pg-monitor
     wait_ready pg-monitor
@@ -150,7 +162,8 @@ pg_formation_ready() {
 # RabbitMQ: three nodes, one cluster
 # ---------------------------------------------------------------------------
 
-rmq_node_name() { echo "snrabbit@$(topo_field "$1" host)"; }
+# One epmd per host knows nodes by name alone: the names differ even where the hosts do.
+rmq_node_name() { echo "${1//-/}@$(topo_field "$1" host)"; }
 rmq_env_pairs() {
     local node="$1" dir="$CL/$1" ip; ip="$(topo_field "$1" host)"
     echo "HOME=$RMQ_HOME"
@@ -292,7 +305,7 @@ write_haproxy_config() {
         cat <<EOF
 # generated by scripts/stack from $TOPOLOGY
 global
-    maxconn 20000
+    maxconn 8000  # two descriptors per connection: within the 20,000 supervisord allows
     stats socket $CL/haproxy.sock mode 600 level admin
 
 defaults
@@ -340,7 +353,10 @@ profile_ports() {
 
 # Engine nodes stay down when they die, as a dead host would, until `scripts/stack start NAME`;
 # the cluster carries on without them. Services, sentinels, the monitor and HAProxy restart.
-profile_programs() {
+# None starts with supervisord: profile_start_infra starts them in their order (a pg_auto_failover
+# keeper that finds no monitor gives up).
+profile_programs() { engine_programs | awk '{print} /^\[program:/ {print "autostart=false"}'; }
+engine_programs() {
     local -a addresses=(127.0.0.1) node
     for node in "${RMQ_NODES[@]}"; do addresses+=("$(topo_field "$node" host)"); done
     cat <<EOF
@@ -415,14 +431,15 @@ profile_after_services() {
 # A node that died leaves pid files that only it could have removed: nothing else uses them.
 profile_before_start() {
     case "$(topo_field "$1" role 2>/dev/null)" in
-        postgres) [ "$(component_state "$1")" = RUNNING ] || rm -f "$CL/$1/postmaster.pid" ;;
+        postgres) [ "$(component_state "$1")" = RUNNING ] || rm -f "$PG_ROOT/$1/postmaster.pid" ;;
         rabbitmq) [ "$(component_state "$1")" = RUNNING ] || rm -f "$CL/$1/mnesia/$(rmq_node_name "$1").pid" ;;
     esac
 }
 
 profile_clean_stale_state() {
     local node
-    for node in "${PG_NODES[@]}" pg-monitor; do rm -f "$CL/$node/postmaster.pid"; done
+    for node in "${PG_NODES[@]}" pg-monitor; do rm -f "$PG_ROOT/$node/postmaster.pid"; done
+    rm -rf "$PGAF_HOME/run"
     for node in "${RMQ_NODES[@]}"; do rm -f "$CL/$node/mnesia/$(rmq_node_name "$node").pid"; done
 }
 
