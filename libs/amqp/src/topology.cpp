@@ -21,7 +21,8 @@ Topology WithDeadLetter(Topology topology, std::string_view queue, std::int64_t 
     work->delivery_limit = delivery_limit;
     // Fanout: a dead message keeps its original routing key, which would not match a topic binding.
     topology.exchanges.push_back(ExchangeSpec{.name = exchange, .type = "fanout", .durable = true});
-    topology.queues.push_back(QueueSpec{.name = dead, .durable = true});
+    // Parked messages are kept as safely as live ones: a quorum work queue gets a quorum DLQ.
+    topology.queues.push_back(QueueSpec{.name = dead, .durable = true, .quorum = work->quorum});
     topology.bindings.push_back(BindingSpec{.queue = dead, .exchange = exchange, .routing_key = ""});
     return topology;
 }

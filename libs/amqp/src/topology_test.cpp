@@ -23,7 +23,9 @@ TEST(WithDeadLetter, AddsParkingRouteForTheWorkQueue) {
     EXPECT_EQ(result.queues[0].delivery_limit, kDefaultDeliveryLimit);
     EXPECT_EQ(result.queues[1].name, "work.dead");
     EXPECT_TRUE(result.queues[1].durable);
+    EXPECT_TRUE(result.queues[1].quorum);  // replicated like the work queue
     EXPECT_FALSE(result.queues[1].dead_letter_exchange.has_value());
+    EXPECT_FALSE(WithDeadLetter(Topology{.queues = {{.name = "classic"}}}, "classic").queues[1].quorum);
 
     ASSERT_EQ(result.bindings.size(), 2u);
     EXPECT_EQ(result.bindings[1].queue, "work.dead");

@@ -44,7 +44,8 @@ inline constexpr std::int64_t kDefaultDeliveryLimit = 5;
 [[nodiscard]] std::string DeadLetterQueueName(std::string_view queue);     ///< "<queue>.dead"
 
 /// Gives the work queue `queue` (which must be in topology.queues) a dead-letter route: a fanout
-/// exchange `<queue>.dlx`, a durable queue `<queue>.dead` bound to it, and on the work queue
+/// exchange `<queue>.dlx`, a durable queue `<queue>.dead` bound to it (a quorum queue when the work
+/// queue is one, so the parked messages are replicated as the live ones are), and on the work queue
 /// x-dead-letter-exchange plus (for quorum queues) x-delivery-limit, so a poison message ends up
 /// parked instead of looping. Throws std::invalid_argument when the queue is not in the topology.
 [[nodiscard]] Topology WithDeadLetter(Topology topology, std::string_view queue,
