@@ -82,7 +82,8 @@ pgaf() {
     (cd / && runuser -u postgres -- env "${envs[@]}" pg_autoctl "$@")
 }
 monitor_uri() { echo "postgres://autoctl_node@$(host_port pg-monitor)/pg_auto_failover?sslmode=disable"; }
-monitor_psql() { "$PG_BIN/psql" "host=$(topo_field pg-monitor host) port=$(topo_field pg-monitor port) user=postgres dbname=pg_auto_failover" -qAt "$@"; }
+monitor_dsn() { echo "host=$(topo_field pg-monitor host) port=$(topo_field pg-monitor port) user=postgres dbname=pg_auto_failover"; }
+monitor_psql() { "$PG_BIN/psql" "$(monitor_dsn)" -qAt "$@"; }
 
 init_pg_monitor() {
     [ -f "$PG_ROOT/pg-monitor/PG_VERSION" ] && return 0
@@ -477,6 +478,7 @@ export AMQP_URL='$(svc_amqp_url)' AMQP_URLS='$(svc_amqp_url | tr , ' ')'
 export REDIS_URL='$(svc_redis_url)' REDIS_MASTER=$REDIS_MASTER
 export RABBITMQ_PORT=$(topo_field "${RMQ_NODES[0]}" port)
 export HAPROXY_SOCKET='$CL/haproxy.sock' CLUSTER_TOPOLOGY='$TOPOLOGY'
+export PG_MONITOR_DSN='$(monitor_dsn)'
 EOF
 }
 

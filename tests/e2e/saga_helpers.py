@@ -157,17 +157,7 @@ def _probe_users():
     """Two throwaway users whose dialog the gateway probes use."""
     if not _probe:
         base = os.environ.get("BACKEND_URL", "http://127.0.0.1:8080").rstrip("/")
-        users = []
-        for tag in ("probe-a", "probe-b"):
-            pw = "probe password " + uuid.uuid4().hex
-            r = requests.post(base + "/user/register", json={
-                "first_name": tag, "second_name": uuid.uuid4().hex[:8], "birthdate": "1990-01-01",
-                "biography": "", "city": "X", "password": pw}, timeout=HTTP_TIMEOUT)
-            r.raise_for_status()
-            uid = r.json()["user_id"]
-            r = requests.post(base + "/login", json={"id": uid, "password": pw}, timeout=HTTP_TIMEOUT)
-            r.raise_for_status()
-            users.append(ChatUser(base, uid, r.json()["token"]))
+        users = [new_user(base, tag) for tag in ("probe-a", "probe-b")]
         _probe["users"] = users
     return _probe["users"]
 
@@ -342,6 +332,38 @@ class ChatUser:
         return r.json()
 
 
+def audit_burst(a, b, burst):
+    """What a burst left in the stores, once the saga is quiet: acknowledged sends missing
+    (`lost`), texts stored twice without a client retry to explain it (`unexplained`), and the
+    pair's counter against its UNREAD messages (`double`: counted more than there are)."""
+    per_text = dict(dialogs_q("SELECT text, count(*) FROM messages WHERE author_id = %s AND recipient_id = %s "
+                              "GROUP BY text", (a.id, b.id)))
+    stored = sum(per_text.values())
+    ids = {r[0] for r in dialogs_q("SELECT id::text FROM messages WHERE author_id = %s AND recipient_id = %s",
+                                   (a.id, b.id))}
+    lost = [burst.text(i) for i in range(burst.total) if burst.text(i) not in per_text]
+    lost += sorted(burst.ok_ids - ids)
+    dups = {t: n for t, n in per_text.items() if n > 1}
+    counter = db_counter(a.id, b.id)
+    states = message_states(a.id, b.id)
+    return {"stored": stored, "extra": sum(n - 1 for n in dups.values()), "lost": lost,
+            "unexplained": {t: n for t, n in dups.items() if t not in burst.ambiguous},
+            "states": states, "counter": counter, "double": max(0, counter - states.get("UNREAD", 0))}
+
+
+def new_user(base_url, tag="user"):
+    """A freshly registered, logged-in ChatUser."""
+    pw = "user password " + uuid.uuid4().hex
+    r = requests.post(base_url + "/user/register", json={
+        "first_name": tag, "second_name": uuid.uuid4().hex[:8], "birthdate": "1990-01-01",
+        "biography": "", "city": "X", "password": pw}, timeout=HTTP_TIMEOUT)
+    r.raise_for_status()
+    uid = r.json()["user_id"]
+    r = requests.post(base_url + "/login", json={"id": uid, "password": pw}, timeout=HTTP_TIMEOUT)
+    r.raise_for_status()
+    return ChatUser(base_url, uid, r.json()["token"])
+
+
 # --------------------------------------------------------------------------
 # burst of sends under faults
 # --------------------------------------------------------------------------
@@ -365,6 +387,7 @@ class Burst:
         self.ambiguous = set()       # texts whose send had a failed attempt before its 200
         self.unexpected = []         # any other status: a test failure
         self.ok_ids = set()
+        self.failure_times = []      # time.time() of every failed attempt, for unavailability windows
         self._workers = []
         self.started = time.monotonic()
         self.finished = None
@@ -410,6 +433,7 @@ class Burst:
                         with self.lock:
                             self.failed_attempts += 1
                             self.ambiguous.add(text)
+                            self.failure_times.append(time.time())
                         time.sleep(0.05)
                         continue
                     with self.lock:
@@ -428,6 +452,13 @@ class Burst:
     def progress(self):
         with self.lock:
             return self.ok
+
+    def stop(self):
+        """No new logical sends: the ones begun are finished (retried to a 200) and the total
+        becomes what was taken."""
+        with self.lock:
+            self.total = self.next_index
+        return self
 
     def join(self):
         for t in self._workers:

@@ -93,6 +93,10 @@ void Connection::EnsureConnected() {
     const auto deadline = std::chrono::steady_clock::now() + kConnectTimeout;
     auto state = PGRES_POLLING_WRITING;
     while (PQstatus(conn_.get()) != CONNECTION_BAD && state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
+        // With several hosts (host=a,b target_session_attrs=read-write) libpq closes a socket and
+        // opens the next one between two polls, often under the same number: a registration kept
+        // from before would wait on a descriptor the kernel has already dropped, until the deadline.
+        wait_->Forget(PQsocket(conn_.get()));
         WaitFor(
             state == PGRES_POLLING_READING ? fiber::SocketWait::Until::kReadable : fiber::SocketWait::Until::kWritable,
             deadline);

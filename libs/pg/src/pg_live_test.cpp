@@ -172,6 +172,29 @@ TEST_F(PgTest, PoolReconnectsAfterTheServerDropsItsConnection) {
     EXPECT_EQ(outcome, "reconnected");
 }
 
+TEST_F(PgTest, PoolConnectsPastAHostThatRefuses) {
+    // A cluster's DSN lists every node; libpq replaces the refused host's socket by the next
+    // one's between two polls, usually under the same descriptor number.
+    const auto port = conn_.Exec("SELECT inet_server_port()").Int(0, 0);
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(),
+              "host=127.0.0.1,127.0.0.1 port=1," + std::to_string(port) + " dbname=postgres user=postgres", 1,
+              std::chrono::milliseconds(2000));
+    const auto outcome = OnOneThread<std::string>(io, [&]() -> boost::asio::awaitable<std::string> {
+        for (int i = 0; i < 3; ++i) {
+            const auto pid =
+                co_await pool.Run([](Connection& c) { return c.Exec("SELECT pg_backend_pid()").Int(0, 0); });
+            (void)conn_.Exec("SELECT pg_terminate_backend($1)", pid);  // the next round connects again
+            try {
+                co_await pool.Run([](Connection& c) { (void)c.Exec("SELECT 1"); });
+            } catch (const ConnectionError&) {
+            }
+        }
+        co_return "connected three times";
+    });
+    EXPECT_EQ(outcome, "connected three times");
+}
+
 TEST_F(PgTest, PoolGivesUpOnAServerThatNeverAnswers) {
     boost::asio::io_context io;
     // Accepts connections (the kernel does) but never says a word.
