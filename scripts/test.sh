@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything `make test` does after the build: bring the stack up, run the C++ tests
-# (ctest) and the end-to-end tests (pytest), and always take the stack down again.
+# (ctest) and the end-to-end tests (pytest), then the cluster profile's fault rounds, and always
+# take the stack down again.
 # Exit status is non-zero if any step failed.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,6 +12,10 @@ failed=()
 
 # Whatever happens (failure, Ctrl-C), leave no process behind.
 trap '"$STACK" down' EXIT
+
+# The single-node profile first; a cluster left running gives way.
+[ "$(cat "${DATA_DIR:-.data}/profile" 2>/dev/null)" != cluster ] || "$STACK" down
+export STACK_PROFILE=single
 
 # Infrastructure first: the C++ integration tests need only it, so they still run
 # (and report) when a service does not come up.
@@ -45,6 +50,18 @@ if [ -d tests/e2e ]; then
         esac
     else
         echo "test.sh: skipping tests/e2e: the services are not up" >&2
+    fi
+fi
+
+# The cluster profile's fault rounds (tests/cluster): the single stack gives way to the cluster.
+# CLUSTER_TESTS=0 skips them.
+if [ "${CLUSTER_TESTS:-1}" != 0 ]; then
+    "$STACK" down
+    export STACK_PROFILE=cluster
+    if "$STACK" up; then
+        (eval "$("$STACK" env)" && /usr/bin/python3 -m pytest -q -s tests/cluster) || failed+=("pytest tests/cluster")
+    else
+        failed+=("cluster up")
     fi
 fi
 

@@ -429,10 +429,26 @@ profile_after_services() {
         curl -fsS -o /dev/null --max-time 2 "http://$(topo_field haproxy host):$(client_port)/readyz"
 }
 
+# A primary that crashed must replay its WAL before pg_rewind can make it follow the new primary.
+# pg_autoctl 2.0 starts it for that and runs pg_rewind while it still runs ("lock file
+# postmaster.pid already exists"), then falls back to a pg_basebackup that waits for a spread
+# checkpoint (minutes). So the recovery is done here first, in single-user mode, which ends with a
+# clean shutdown: pg_rewind then starts at once.
+recover_crashed_primary() {
+    local pgdata="$PG_ROOT/$1"
+    rm -f "$pgdata/postmaster.pid"
+    [ -f "$pgdata/PG_VERSION" ] || return 0
+    if "$PG_BIN/pg_controldata" "$pgdata" 2>/dev/null | grep -q '^Database cluster state: *in production$'; then
+        log "$1 crashed as a primary: crash recovery before it rejoins"
+        (cd / && runuser -u postgres -- "$PG_BIN/postgres" --single -D "$pgdata" postgres </dev/null) \
+            >>"$LOG_DIR/$1.log" 2>&1 || log "warning: crash recovery of $1 failed; pg_autoctl will try"
+    fi
+}
+
 # A node that died leaves pid files that only it could have removed: nothing else uses them.
 profile_before_start() {
     case "$(topo_field "$1" role 2>/dev/null)" in
-        postgres) [ "$(component_state "$1")" = RUNNING ] || rm -f "$PG_ROOT/$1/postmaster.pid" ;;
+        postgres) [ "$(component_state "$1")" = RUNNING ] || recover_crashed_primary "$1" ;;
         rabbitmq) [ "$(component_state "$1")" = RUNNING ] || rm -f "$CL/$1/mnesia/$(rmq_node_name "$1").pid" ;;
     esac
 }
