@@ -437,8 +437,7 @@ class SagaProbe:
         """Messages ready in QUEUE (not those delivered and unacked), None if unreachable."""
         try:
             if self.amqp is None or not self.amqp.is_open:
-                params = pika.ConnectionParameters("127.0.0.1", int(self.env["RABBITMQ_PORT"]),
-                                                   credentials=pika.PlainCredentials("guest", "guest"))
+                params = pika.URLParameters(self.env["AMQP_URL"])  # the stack's admin user
                 self.amqp = pika.BlockingConnection(params)
             channel = self.amqp.channel()
             try:

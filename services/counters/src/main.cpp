@@ -15,7 +15,7 @@ int main() {
 
         counters::AddCounterRoutes(rt.router, rt.db);
         auto& outbox =
-            rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, saga.broker, sn::saga::Topology(), saga.relay, rt.metrics);
+            rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, saga.broker, sn::saga::Topology(sn::saga::kCountersQueue), saga.relay, rt.metrics);
         auto& requests = rt.Make<sn::saga::TransactionalConsumer>(rt.base.pg_dsn, saga.broker, saga.consumer,
                                                                   counters::MakeRequestHandler(rt.metrics), rt.metrics);
         auto& pruner =
