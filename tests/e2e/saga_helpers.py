@@ -18,7 +18,7 @@ import psycopg2
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-STACK = str(REPO_ROOT / "scripts" / "stack")
+STACK = os.environ.get("STACK", str(REPO_ROOT / "scripts" / "stack"))
 SAGACTL = os.environ.get("SAGACTL", str(REPO_ROOT / "build" / "tools" / "sagactl" / "sagactl"))
 DIALOGS_DSN = os.environ.get("DIALOGS_PG_DSN", "host=127.0.0.1 port=55432 dbname=dialogs user=postgres")
 COUNTERS_DSN = os.environ.get("COUNTERS_PG_DSN", "host=127.0.0.1 port=55432 dbname=counters user=postgres")
