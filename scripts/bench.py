@@ -220,6 +220,9 @@ def stack_env():
             for token in shlex.split(line[len("export "):]):
                 key, _, value = token.partition("=")
                 env[key] = value
+    # The superuser's password, for psycopg2 and the pgbench/psql this starts (the stack asks for one).
+    if "PGPASSFILE" in env:
+        os.environ.setdefault("PGPASSFILE", env["PGPASSFILE"])
     return env
 
 
