@@ -32,8 +32,8 @@ struct Server::Session {
     explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
     beast::tcp_stream stream;
     std::string client_address;  // the peer's IP, taken once at accept
-    bool idle = true;       // waiting for the next request; only touched on the stream's strand
-    bool upgraded = false;  // now a WebSocket: Stop() closes it too
+    bool idle = true;            // waiting for the next request; only touched on the stream's strand
+    bool upgraded = false;       // now a WebSocket: Stop() closes it too
 };
 
 namespace {
@@ -229,8 +229,7 @@ asio::awaitable<void> Server::LingeringClose(Session& session) {
     }
 }
 
-asio::awaitable<Response> Server::Dispatch(const Request& request, std::string request_id,
-                                           std::string client_address) {
+asio::awaitable<Response> Server::Dispatch(const Request& request, std::string request_id, std::string client_address) {
     const auto started = std::chrono::steady_clock::now();
     const auto match = router_.Find(request.method(), PathOf(request.target()));
     const std::string route = match.route != nullptr ? match.route->pattern : "unmatched";

@@ -4,8 +4,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <thread>
 
@@ -148,8 +148,7 @@ TEST_F(ServerTest, CountsRequestsPerRouteAndStatus) {
     (void)Send(Verb::get, "/echo/a");
     (void)Send(Verb::get, "/echo/b");
     const auto text = metrics_.Render();
-    EXPECT_NE(text.find(R"(http_requests_total{route="/echo/{word}",method="GET",status="200"} 2)"),
-              std::string::npos)
+    EXPECT_NE(text.find(R"(http_requests_total{route="/echo/{word}",method="GET",status="200"} 2)"), std::string::npos)
         << text;
 }
 
@@ -163,7 +162,8 @@ TEST_F(ServerTest, UpstreamSurvivesTheServiceRestarting) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ServerOptions options;
     options.port = port;
-    Server restarted(io_, options, router_, [](std::string_view) { return std::nullopt; }, metrics_);
+    Server restarted(
+        io_, options, router_, [](std::string_view) { return std::nullopt; }, metrics_);
     restarted.Start();
     // A POST is never sent twice, so it must not be written to a connection the old process left.
     EXPECT_EQ(Send(Verb::post, "/size", "abc").result(), Status::ok);

@@ -34,7 +34,8 @@ constexpr std::string_view kLockCounter =
     "SELECT count FROM unread_messages WHERE author_id = $1 AND recepient_id = $2 FOR UPDATE";
 constexpr std::string_view kSetCounter =
     "UPDATE unread_messages SET count = $3 WHERE author_id = $1 AND recepient_id = $2 AND count = $4";
-// Held for a run (by the session: a broken connection lets it go): a second copy of counters skips the run instead of doing it twice.
+// Held for a run (by the session: a broken connection lets it go): a second copy of counters skips the run instead of
+// doing it twice.
 constexpr std::string_view kTryLock = "SELECT pg_try_advisory_lock(7243100017)";
 constexpr std::string_view kUnlock = "SELECT pg_advisory_unlock(7243100017)";
 

@@ -57,9 +57,10 @@ int main() {
 
         auto& hashes = rt.Make<sn::auth::HashAdmission>(hash_line);
         auto& limiter = rt.Make<backend::LoginLimiter>(cache, login_limits, rt.metrics);
-        auto& passwords = rt.Make<backend::Passwords>(backend::Passwords{
-            hashes, limiter,
-            rt.metrics.GetCounter("password_hashes_refused_total", "Registrations and logins refused: too many hashes in line.")});
+        auto& passwords = rt.Make<backend::Passwords>(
+            backend::Passwords{hashes, limiter,
+                               rt.metrics.GetCounter("password_hashes_refused_total",
+                                                     "Registrations and logins refused: too many hashes in line.")});
         backend::AddUserRoutes(rt.router, users, signer, passwords);
         backend::AddGatewayRoutes(rt.router, users, dialogs, counters);
         backend::AddFriendRoutes(rt.router, rt.db, feed);

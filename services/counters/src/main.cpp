@@ -14,8 +14,8 @@ int main() {
         const auto retention = sn::saga::ReadInboxRetention(env);
 
         counters::AddCounterRoutes(rt.router, rt.db);
-        auto& outbox =
-            rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, saga.broker, sn::saga::Topology(sn::saga::kCountersQueue), saga.relay, rt.metrics);
+        auto& outbox = rt.Make<sn::saga::OutboxRelay>(
+            rt.base.pg_dsn, saga.broker, sn::saga::Topology(sn::saga::kCountersQueue), saga.relay, rt.metrics);
         auto& requests = rt.Make<sn::saga::TransactionalConsumer>(rt.base.pg_dsn, saga.broker, saga.consumer,
                                                                   counters::MakeRequestHandler(rt.metrics), rt.metrics);
         auto& pruner =

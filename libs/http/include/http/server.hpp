@@ -30,7 +30,7 @@ struct ServerOptions {
     // get that instead of the answer (nginx's lingering close).
     std::uint64_t linger_bytes = 64 * 1024 * 1024;
     std::chrono::milliseconds linger_timeout{5'000};
-    WebSocketOptions websocket{};                    // for connections upgraded on WebSocket routes
+    WebSocketOptions websocket{};  // for connections upgraded on WebSocket routes
 };
 
 /// Returns the token's subject (a user id) when the bearer token is genuine and unexpired.

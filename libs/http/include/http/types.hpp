@@ -42,7 +42,7 @@ struct Context {
     const Request& request;
     std::string request_id;
     std::vector<std::pair<std::string, std::string>> path_params;
-    std::string user_id;  // the verified token's subject on routes that require auth, else empty
+    std::string user_id;         // the verified token's subject on routes that require auth, else empty
     std::string client_address;  // the peer's IP address, as the socket saw it
 
     /// A `{name}` segment of the route pattern (already matched, so always present).

@@ -79,7 +79,8 @@ void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::au
         }
         if (!valid || !*valid) {
             co_await passwords.limiter.Failed(id, ctx.client_address);
-            throw HttpError(valid ? Status::bad_request : Status::not_found, valid ? "wrong password" : "user not found");
+            throw HttpError(valid ? Status::bad_request : Status::not_found,
+                            valid ? "wrong password" : "user not found");
         }
         co_await passwords.limiter.Succeeded(id);
         co_return JsonResponse(Status::ok, {{"token", signer.Issue(id)}});
