@@ -220,6 +220,9 @@ def stack_env():
             for token in shlex.split(line[len("export "):]):
                 key, _, value = token.partition("=")
                 env[key] = value
+    # The superuser's password, for psycopg2 and the pgbench/psql this starts (the stack asks for one).
+    if "PGPASSFILE" in env:
+        os.environ.setdefault("PGPASSFILE", env["PGPASSFILE"])
     return env
 
 
@@ -437,8 +440,7 @@ class SagaProbe:
         """Messages ready in QUEUE (not those delivered and unacked), None if unreachable."""
         try:
             if self.amqp is None or not self.amqp.is_open:
-                params = pika.ConnectionParameters("127.0.0.1", int(self.env["RABBITMQ_PORT"]),
-                                                   credentials=pika.PlainCredentials("guest", "guest"))
+                params = pika.URLParameters(self.env["AMQP_URL"])  # the stack's admin user
                 self.amqp = pika.BlockingConnection(params)
             channel = self.amqp.channel()
             try:

@@ -54,8 +54,13 @@ pg_dsn() {
     for node in "${PG_NODES[@]}"; do hosts+=("$(topo_field "$node" host)"); ports+=("$(topo_field "$node" port)"); done
     echo "host=$(join_by , "${hosts[@]}") port=$(join_by , "${ports[@]}") dbname=$1 user=postgres target_session_attrs=${2:-read-write} connect_timeout=2"
 }
-svc_pg_dsn() { pg_dsn "$1"; }
 admin_pg_dsn() { pg_dsn "$1"; }
+# The cluster still trusts loopback logins and uses RabbitMQ's guest (per-service users: single.sh).
+svc_credentials_env() {
+    echo "PG_DSN=$(pg_dsn "$1")"
+    echo "AMQP_URL=$(svc_amqp_url)"
+    [ "$1" != counters ] || echo "RECONCILE_DIALOGS_DSN=$(pg_dsn dialogs)"   # the periodic reconciliation
+}
 svc_amqp_url() {
     local -a urls=() node
     for node in "${RMQ_NODES[@]}"; do urls+=("amqp://guest:guest@$(host_port "$node")/"); done

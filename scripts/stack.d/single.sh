@@ -24,6 +24,10 @@ PG_SOCKET_DIR="$DATA_DIR/pgsock"
 RMQ_DIR="$DATA_DIR/rabbitmq"
 RMQ_NODE=snrabbit@localhost
 
+# Per-service PostgreSQL roles and RabbitMQ users, their secrets, the admin DSN for tests.
+# shellcheck source=../stack_credentials.sh
+. "$REPO_DIR/scripts/stack_credentials.sh"
+
 INFRA=(postgres rabbitmq redis)
 ALL_SERVICES=(dialogs counters backend) # started by `up`, in this order
 EXTRA_SERVICES=(backend-2 dialogs-2 counters-2)   # second copies, started only on demand
@@ -41,8 +45,7 @@ service_port() {
 }
 profile_autostarts() { ! is_extra_service "$1"; }
 
-svc_pg_dsn() { echo "host=$PG_SOCKET_DIR port=$PG_PORT dbname=$1 user=postgres"; }
-svc_amqp_url() { echo "amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/"; }
+svc_credentials_env() { creds_service_env "$1"; }
 svc_redis_url() { echo "redis://127.0.0.1:$REDIS_PORT"; }
 svc_upstream_url() { echo "http://127.0.0.1:$(service_port "$1")"; }
 admin_pg_dsn() { echo "host=127.0.0.1 port=$PG_PORT dbname=$1 user=postgres"; }
@@ -86,6 +89,7 @@ host all all 127.0.0.1/32 trust
 host all all ::1/128 trust
 EOF
     chown postgres:postgres "$PG_DATA/pg_hba.conf"
+    creds_write_pg_hba   # passwords required once the roles have them
     install -d -o postgres -g postgres -m 755 "$PG_SOCKET_DIR"
 }
 
@@ -168,7 +172,11 @@ profile_start_infra() {
     start_components epmd "${INFRA[@]}"
     wait_ready "${INFRA[@]}"
 }
-profile_after_infra() { ensure_databases "$(admin_pg_dsn postgres)"; }
+profile_after_infra() {
+    ensure_databases "$(admin_pg_dsn postgres)"
+    creds_setup_postgres
+    creds_setup_rabbitmq
+}
 profile_after_services() { :; }
 profile_before_start() { :; }
 profile_ps() { :; }
@@ -186,7 +194,8 @@ profile_clean_stale_state() {
 profile_env() {
     cat <<EOF
 export PG_HOST=127.0.0.1 PG_PORT=$PG_PORT
-export RABBITMQ_PORT=$RABBITMQ_PORT AMQP_URL='$(svc_amqp_url)'
+export RABBITMQ_PORT=$RABBITMQ_PORT
+$(creds_env)
 export REDIS_PORT=$REDIS_PORT REDIS_URL='$(svc_redis_url)'
 EOF
 }

@@ -156,6 +156,7 @@ EOF
             prio=$((prio + 10))
         done
     } >"$tmp"
+    chmod 600 "$tmp"   # the services' environment holds their broker passwords
     mv "$tmp" "$SUPERVISOR_CONF"
 }
 

@@ -18,7 +18,7 @@ import psycopg2
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-STACK = str(REPO_ROOT / "scripts" / "stack")
+STACK = os.environ.get("STACK", str(REPO_ROOT / "scripts" / "stack"))
 SAGACTL = os.environ.get("SAGACTL", str(REPO_ROOT / "build" / "tools" / "sagactl" / "sagactl"))
 DIALOGS_DSN = os.environ.get("DIALOGS_PG_DSN", "host=127.0.0.1 port=55432 dbname=dialogs user=postgres")
 COUNTERS_DSN = os.environ.get("COUNTERS_PG_DSN", "host=127.0.0.1 port=55432 dbname=counters user=postgres")
@@ -90,7 +90,8 @@ def wait_quiet(timeout=60.0, interval=0.25):
 def stack(*args, env=None, timeout=180, check=True):
     """Run scripts/stack with extra environment variables."""
     full_env = dict(os.environ)
-    for k in ("SWEEPER_INTERVAL_MS", "SWEEPER_TIMEOUT_MS", "MARK_AS_READ_ON_LISTING"):
+    for k in ("SWEEPER_INTERVAL_MS", "SWEEPER_TIMEOUT_MS", "MARK_AS_READ_ON_LISTING", "HASH_QUEUE_LIMIT",
+              "RECONCILE_INTERVAL_MS"):
         full_env.pop(k, None)  # only what the caller passes reaches the services
     full_env.update(env or {})
     p = subprocess.run([STACK, *args], capture_output=True, text=True, env=full_env, timeout=timeout)

@@ -52,7 +52,7 @@ TEST(Uuid, NormalisesOrRejects) {
 
 TEST(Query, ParsesIntegersAndStrings) {
     Request req{Verb::get, "/user/search?first_name=%D0%98&limit=5&bad=%FF", 11};
-    Context ctx{req, "rid", {}, {}};
+    Context ctx{req, "rid", {}, {}, {}};
     EXPECT_EQ(QueryInt(ctx, "limit", 100, 1, 1000), 5);
     EXPECT_EQ(QueryInt(ctx, "absent", 100, 1, 1000), 100);
     EXPECT_EQ(StatusOf([&] { (void)QueryInt(ctx, "first_name", 1, 1, 10); }), Status::bad_request);

@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <array>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -29,8 +31,9 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 struct Server::Session {
     explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
     beast::tcp_stream stream;
-    bool idle = true;       // waiting for the next request; only touched on the stream's strand
-    bool upgraded = false;  // now a WebSocket: Stop() closes it too
+    std::string client_address;  // the peer's IP, taken once at accept
+    bool idle = true;            // waiting for the next request; only touched on the stream's strand
+    bool upgraded = false;       // now a WebSocket: Stop() closes it too
 };
 
 namespace {
@@ -138,7 +141,11 @@ asio::awaitable<void> Server::Accept() {
             continue;
         }
         socket.set_option(tcp::no_delay(true), ec);
+        const auto peer = socket.remote_endpoint(ec);
         auto session = std::make_shared<Session>(std::move(socket));
+        if (!ec) {
+            session->client_address = peer.address().to_string();
+        }
         {
             const std::lock_guard lock(sessions_mutex_);
             sessions_.insert(session);
@@ -178,7 +185,10 @@ asio::awaitable<void> Server::Serve(std::shared_ptr<Session> session) {
             res.set("X-Request-ID", request_id);
             res.keep_alive(false);
             stream.expires_after(options_.read_timeout);
-            co_await beast_http::async_write(stream, res, kNoThrow);
+            auto [write_ec, written] = co_await beast_http::async_write(stream, res, kNoThrow);
+            if (!write_ec) {
+                co_await LingeringClose(*session);
+            }
             break;
         }
         const auto& request = parser.get();
@@ -188,7 +198,7 @@ asio::awaitable<void> Server::Serve(std::shared_ptr<Session> session) {
             co_await Upgrade(session, request, request_id, match);
             break;
         }
-        auto res = co_await Dispatch(request, request_id);
+        auto res = co_await Dispatch(request, request_id, session->client_address);
         res.set("X-Request-ID", request_id);
         res.keep_alive(request.keep_alive() && !stopping_);
         stream.expires_after(options_.read_timeout);
@@ -201,11 +211,29 @@ asio::awaitable<void> Server::Serve(std::shared_ptr<Session> session) {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-asio::awaitable<Response> Server::Dispatch(const Request& request, std::string request_id) {
+asio::awaitable<void> Server::LingeringClose(Session& session) {
+    auto& stream = session.stream;
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    session.idle = true;  // nothing more to answer: Stop() may cut it short
+    const auto deadline = std::chrono::steady_clock::now() + options_.linger_timeout;
+    std::array<char, 16 * 1024> scratch{};
+    std::uint64_t drained = 0;
+    while (drained < options_.linger_bytes && !stopping_) {
+        stream.expires_at(deadline);
+        auto [ec, bytes] = co_await stream.async_read_some(asio::buffer(scratch), kNoThrow);
+        if (ec) {
+            break;  // the client closed (eof), the time is up, or the socket failed: close now
+        }
+        drained += bytes;
+    }
+}
+
+asio::awaitable<Response> Server::Dispatch(const Request& request, std::string request_id, std::string client_address) {
     const auto started = std::chrono::steady_clock::now();
     const auto match = router_.Find(request.method(), PathOf(request.target()));
     const std::string route = match.route != nullptr ? match.route->pattern : "unmatched";
-    Context ctx{request, std::move(request_id), match.params, {}};
+    Context ctx{request, std::move(request_id), match.params, {}, std::move(client_address)};
     Response res;
     try {
         if (match.route == nullptr) {
@@ -223,6 +251,9 @@ asio::awaitable<Response> Server::Dispatch(const Request& request, std::string r
         res = co_await match.route->handler(ctx);
     } catch (const HttpError& e) {
         res = ErrorResponse(e.status(), e.what(), ctx.request_id);
+        if (const auto retry = e.retry_after()) {
+            res.set(beast_http::field::retry_after, std::to_string(retry->count()));
+        }
     } catch (const UnavailableError& e) {
         log::Warn("dependency unavailable", {{"request_id", ctx.request_id}, {"route", route}, {"error", e.what()}});
         res = ErrorResponse(Status::service_unavailable, "temporarily unavailable, retry later", ctx.request_id);
@@ -246,7 +277,7 @@ asio::awaitable<Response> Server::Dispatch(const Request& request, std::string r
 asio::awaitable<void> Server::Upgrade(const std::shared_ptr<Session>& session, const Request& request,
                                       const std::string& request_id, const Router::Match& match) {
     const std::string route = match.route->pattern;
-    Context ctx{request, request_id, match.params, {}};
+    Context ctx{request, request_id, match.params, {}, session->client_address};
     std::optional<Response> refusal;
     if (!beast::websocket::is_upgrade(request)) {
         refusal = ErrorResponse(Status::bad_request, "expected a WebSocket upgrade", request_id);

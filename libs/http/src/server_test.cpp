@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <thread>
 
@@ -115,6 +117,26 @@ TEST_F(ServerTest, OversizedBodyIs413AndNeverReachesTheHandler) {
     EXPECT_EQ(Body(res).at("code").as_int64(), 413);
 }
 
+// A client that writes its whole oversized body before reading (as Python's urllib does) must
+// read the 413, not a connection reset: closing with its bytes unread would send it a reset.
+TEST_F(ServerTest, ClientWritingAWholeOversizedBodyStillReadsThe413) {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server_->Port()});
+    const std::string body(8 * 1024 * 1024, 'x');
+    std::string head = "POST /size HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ";
+    head.append(std::to_string(body.size())).append("\r\n\r\n");
+    boost::system::error_code ec;
+    asio::write(socket, asio::buffer(head), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    asio::write(socket, asio::buffer(body), ec);
+    ASSERT_FALSE(ec) << "writing the body: " << ec.message();
+    std::string answer;
+    asio::read(socket, asio::dynamic_buffer(answer), ec);  // until the server closes
+    EXPECT_EQ(ec, asio::error::eof) << ec.message();
+    EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 413") << answer.substr(0, 200);
+}
+
 TEST_F(ServerTest, ExceptionsBecomeStatusesInOnePlace) {
     const auto down = Send(Verb::get, "/down");
     EXPECT_EQ(down.result(), Status::service_unavailable);
@@ -126,8 +148,7 @@ TEST_F(ServerTest, CountsRequestsPerRouteAndStatus) {
     (void)Send(Verb::get, "/echo/a");
     (void)Send(Verb::get, "/echo/b");
     const auto text = metrics_.Render();
-    EXPECT_NE(text.find(R"(http_requests_total{route="/echo/{word}",method="GET",status="200"} 2)"),
-              std::string::npos)
+    EXPECT_NE(text.find(R"(http_requests_total{route="/echo/{word}",method="GET",status="200"} 2)"), std::string::npos)
         << text;
 }
 
@@ -141,7 +162,8 @@ TEST_F(ServerTest, UpstreamSurvivesTheServiceRestarting) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ServerOptions options;
     options.port = port;
-    Server restarted(io_, options, router_, [](std::string_view) { return std::nullopt; }, metrics_);
+    Server restarted(
+        io_, options, router_, [](std::string_view) { return std::nullopt; }, metrics_);
     restarted.Start();
     // A POST is never sent twice, so it must not be written to a connection the old process left.
     EXPECT_EQ(Send(Verb::post, "/size", "abc").result(), Status::ok);

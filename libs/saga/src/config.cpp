@@ -5,7 +5,12 @@
 namespace sn::saga {
 
 amqp::ConnectionOptions ReadBroker(config::EnvReader& env) {
-    return amqp::ParseUrl(env.String("AMQP_URL", "amqp://guest:guest@127.0.0.1:55672/"));
+    // No default: a broker's credentials are the deployment's, never a well-known pair.
+    const auto url = env.String("AMQP_URL", "");
+    if (url.empty()) {
+        throw config::ConfigError("AMQP_URL is not set (amqp://user:password@host:port/vhost)");
+    }
+    return amqp::ParseUrl(url);
 }
 
 RelayOptions ReadRelayOptions(config::EnvReader& env) {
@@ -31,7 +36,7 @@ Config ReadConfig(config::EnvReader& env, std::string_view queue) {
     config.consumer.max_batch_bytes = static_cast<std::size_t>(
         env.Int("CONSUMER_BATCH_BYTES", static_cast<std::int64_t>(config.consumer.max_batch_bytes), 1, 1LL << 30));
     config.consumer.batch_linger = env.Millis("CONSUMER_LINGER_MS", config.consumer.batch_linger);
-    config.consumer.topology = Topology();
+    config.consumer.topology = Topology(queue);
     return config;
 }
 

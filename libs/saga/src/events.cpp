@@ -140,16 +140,17 @@ std::string RoutingKey(std::string_view author_id, std::string_view recipient_id
     return std::string(author_id) + "." + std::string(recipient_id);
 }
 
-amqp::Topology Topology() {
+amqp::Topology Topology(std::string_view queue) {
+    if (queue != kCountersQueue && queue != kDialogsQueue) {
+        throw std::invalid_argument("saga::Topology: not a saga queue: " + std::string(queue));
+    }
+    const auto exchange = queue == kCountersQueue ? kUnreadMessages : kUnreadMessagesCounted;
     amqp::Topology topology;
     topology.exchanges = {{std::string(kUnreadMessages), "topic", true},
                           {std::string(kUnreadMessagesCounted), "topic", true}};
-    topology.queues = {{std::string(kCountersQueue), true, true, std::nullopt, std::nullopt},
-                       {std::string(kDialogsQueue), true, true, std::nullopt, std::nullopt}};
-    topology.bindings = {{std::string(kCountersQueue), std::string(kUnreadMessages), "#"},
-                         {std::string(kDialogsQueue), std::string(kUnreadMessagesCounted), "#"}};
-    topology = amqp::WithDeadLetter(std::move(topology), kCountersQueue, kDeliveryLimit);
-    return amqp::WithDeadLetter(std::move(topology), kDialogsQueue, kDeliveryLimit);
+    topology.queues = {{std::string(queue), true, true, std::nullopt, std::nullopt}};
+    topology.bindings = {{std::string(queue), std::string(exchange), "#"}};
+    return amqp::WithDeadLetter(std::move(topology), queue, kDeliveryLimit);
 }
 
 }  // namespace sn::saga

@@ -54,10 +54,16 @@ TEST(CountRequest, PoisonIsRecognised) {
                                   R"(","recipient_id":")" + kB + R"(",)" + ok_ids + "}"));
 }
 
-TEST(Topology, DeclaresBothQueuesWithDeadLetters) {
-    const auto topology = Topology();
-    EXPECT_EQ(topology.exchanges.size(), 4U);  // two saga exchanges, two dead-letter exchanges
-    EXPECT_EQ(topology.queues.size(), 4U);
+TEST(Topology, EachSideDeclaresBothExchangesAndOnlyItsOwnQueues) {
+    const auto topology = Topology(kCountersQueue);
+    EXPECT_EQ(topology.exchanges.size(), 3U);  // two saga exchanges, its dead-letter exchange
+    ASSERT_EQ(topology.queues.size(), 2U);     // its work queue and its dead-letter queue
+    for (const auto& queue : topology.queues) {
+        EXPECT_EQ(queue.name.rfind(kCountersQueue, 0), 0U) << queue.name;
+    }
+    EXPECT_EQ(topology.bindings.front().exchange, kUnreadMessages);
+    EXPECT_EQ(Topology(kDialogsQueue).bindings.front().exchange, kUnreadMessagesCounted);
+    EXPECT_THROW((void)Topology("elsewhere"), std::invalid_argument);
     EXPECT_EQ(RoutingKey(kA, kB), kA + "." + kB);
 }
 

@@ -29,6 +29,13 @@ int main() {
         // Feeds and bodies read from Redis, kept in the process until Redis says they changed; 0: none.
         const auto local_cache_bytes = static_cast<std::size_t>(env.Int("FEED_LOCAL_CACHE_MB", 8, 0, 4096)) << 20U;
         const auto relay = sn::saga::ReadRelayOptions(env);
+        // Password hashes running or waiting at once; past it registrations and logins get 503 at once.
+        const auto hash_line = static_cast<std::size_t>(env.Int("HASH_QUEUE_LIMIT", 32, 1, 100'000));
+        backend::LoginLimits login_limits;
+        login_limits.per_account = env.Int("LOGIN_FAILURES_PER_ACCOUNT", login_limits.per_account, 1, 1'000'000);
+        login_limits.per_address = env.Int("LOGIN_FAILURES_PER_ADDRESS", login_limits.per_address, 1, 1'000'000);
+        login_limits.window =
+            std::chrono::seconds(env.Int("LOGIN_FAILURE_WINDOW_SECONDS", login_limits.window.count(), 1, 86'400));
 
         const auto& signer = rt.Make<sn::auth::TokenSigner>(rt.keys, ttl);
         auto& search_db =
@@ -48,7 +55,13 @@ int main() {
             rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, backend::feed::Topology(), relay, rt.metrics);
         auto& fanout = rt.Make<backend::FeedFanout>(rt.base.pg_dsn, redis, broker, celebrity_followers, rt.metrics);
 
-        backend::AddUserRoutes(rt.router, users, signer);
+        auto& hashes = rt.Make<sn::auth::HashAdmission>(hash_line);
+        auto& limiter = rt.Make<backend::LoginLimiter>(cache, login_limits, rt.metrics);
+        auto& passwords = rt.Make<backend::Passwords>(
+            backend::Passwords{hashes, limiter,
+                               rt.metrics.GetCounter("password_hashes_refused_total",
+                                                     "Registrations and logins refused: too many hashes in line.")});
+        backend::AddUserRoutes(rt.router, users, signer, passwords);
         backend::AddGatewayRoutes(rt.router, users, dialogs, counters);
         backend::AddFriendRoutes(rt.router, rt.db, feed);
         backend::AddPostRoutes(rt.router, rt.db, feed);

@@ -23,8 +23,8 @@ int main() {
 
         auto& sender = rt.Make<dialogs::MessageSender>(rt.db, sending, dialogs::SendInBatches(rt.metrics));
         dialogs::AddDialogRoutes(rt.router, rt.db, sender, mark_as_read);
-        auto& outbox =
-            rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, saga.broker, sn::saga::Topology(), saga.relay, rt.metrics);
+        auto& outbox = rt.Make<sn::saga::OutboxRelay>(
+            rt.base.pg_dsn, saga.broker, sn::saga::Topology(sn::saga::kDialogsQueue), saga.relay, rt.metrics);
         auto& replies = rt.Make<sn::saga::TransactionalConsumer>(rt.base.pg_dsn, saga.broker, saga.consumer,
                                                                  dialogs::MakeReplyHandler(rt.metrics), rt.metrics);
         auto& sweeper =

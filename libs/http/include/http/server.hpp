@@ -24,7 +24,13 @@ struct ServerOptions {
     std::uint64_t body_limit = 1024 * 1024;
     std::chrono::milliseconds read_timeout{10'000};  // for a whole request once its first byte came
     std::chrono::milliseconds idle_timeout{60'000};  // keep-alive connection with no request
-    WebSocketOptions websocket{};                    // for connections upgraded on WebSocket routes
+    // After answering a request it could not read whole (413, 400), the server stops writing but
+    // reads and discards what the client still sends, up to these bounds, before closing: a close
+    // with unread bytes makes the kernel send a reset, and a client still writing its body would
+    // get that instead of the answer (nginx's lingering close).
+    std::uint64_t linger_bytes = 64 * 1024 * 1024;
+    std::chrono::milliseconds linger_timeout{5'000};
+    WebSocketOptions websocket{};  // for connections upgraded on WebSocket routes
 };
 
 /// Returns the token's subject (a user id) when the bearer token is genuine and unexpired.
@@ -53,7 +59,10 @@ class Server {
     struct Session;
     boost::asio::awaitable<void> Accept();
     boost::asio::awaitable<void> Serve(std::shared_ptr<Session> session);
-    boost::asio::awaitable<Response> Dispatch(const Request& request, std::string request_id);
+    /// Half-closes the connection and discards what the client still sends (see linger_bytes).
+    boost::asio::awaitable<void> LingeringClose(Session& session);
+    boost::asio::awaitable<Response> Dispatch(const Request& request, std::string request_id,
+                                              std::string client_address);
     /// Serves a WebSocket route: token check, upgrade, then the route's handler until it returns.
     boost::asio::awaitable<void> Upgrade(const std::shared_ptr<Session>& session, const Request& request,
                                          const std::string& request_id, const Router::Match& match);

@@ -4,6 +4,7 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -25,10 +26,15 @@ using Verb = beast_http::verb;
 class HttpError : public std::runtime_error {
    public:
     HttpError(Status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+    /// With a `Retry-After` header (429, 503): when the client may try again.
+    HttpError(Status status, const std::string& message, std::chrono::seconds retry_after)
+        : std::runtime_error(message), status_(status), retry_after_(retry_after) {}
     [[nodiscard]] Status status() const noexcept { return status_; }
+    [[nodiscard]] std::optional<std::chrono::seconds> retry_after() const noexcept { return retry_after_; }
 
    private:
     Status status_;
+    std::optional<std::chrono::seconds> retry_after_;
 };
 
 /// What a handler knows about the request beyond its bytes.
@@ -36,7 +42,8 @@ struct Context {
     const Request& request;
     std::string request_id;
     std::vector<std::pair<std::string, std::string>> path_params;
-    std::string user_id;  // the verified token's subject on routes that require auth, else empty
+    std::string user_id;         // the verified token's subject on routes that require auth, else empty
+    std::string client_address;  // the peer's IP address, as the socket saw it
 
     /// A `{name}` segment of the route pattern (already matched, so always present).
     [[nodiscard]] std::string_view Param(std::string_view name) const;

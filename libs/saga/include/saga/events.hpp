@@ -60,8 +60,11 @@ struct CountReply {
 
 [[nodiscard]] std::string RoutingKey(std::string_view author_id, std::string_view recipient_id);
 
-/// Both exchanges and both work queues (quorum, with dead-letter queues), declared by every
-/// service that takes part, so that no event is unroutable whichever service starts first.
-[[nodiscard]] amqp::Topology Topology();
+/// What the service consuming `queue` (kCountersQueue or kDialogsQueue) declares: both exchanges
+/// (it publishes to one and its queue is bound to the other), its own work queue (quorum) and that
+/// queue's dead-letter exchange and queue, and nothing of the other side's, which its broker user
+/// may not configure (scripts/stack_credentials.sh). An event published before the other side
+/// declared its queue is unroutable, returned (mandatory), and stays in the outbox until then.
+[[nodiscard]] amqp::Topology Topology(std::string_view queue);
 
 }  // namespace sn::saga

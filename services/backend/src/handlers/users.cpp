@@ -45,24 +45,44 @@ void WriteJson(sn::JsonWriter& json, const User& user) {
         .EndObject();
 }
 
-void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::auth::TokenSigner& signer) {
-    router.Add(Verb::post, "/user/register", Access::kPublic, [&users](Context& ctx) -> Awaitable {
+sn::auth::HashAdmission::Ticket AdmitHash(Passwords& passwords) {
+    auto ticket = passwords.hashes.TryEnter();
+    if (!ticket) {
+        passwords.hashes_refused.Add();
+        throw HttpError(Status::service_unavailable, "too many password checks at once, retry later",
+                        std::chrono::seconds(1));
+    }
+    return std::move(*ticket);
+}
+
+void AddUserRoutes(sn::http::Router& router, UserRepository& users, const sn::auth::TokenSigner& signer,
+                   Passwords& passwords) {
+    router.Add(Verb::post, "/user/register", Access::kPublic, [&users, &passwords](Context& ctx) -> Awaitable {
         const auto user = ParseNewUser(ctx.request.body());
+        const auto ticket = AdmitHash(passwords);
         const auto id = co_await users.Create(user);
         co_return JsonResponse(Status::ok, {{"user_id", id}});
     });
 
-    router.Add(Verb::post, "/login", Access::kPublic, [&users, &signer](Context& ctx) -> Awaitable {
+    router.Add(Verb::post, "/login", Access::kPublic, [&users, &signer, &passwords](Context& ctx) -> Awaitable {
         const auto obj = input::ParseObject(ctx.request.body());
         const auto id = input::Uuid(input::RequiredString(obj, "id", 1, 36), "id");
         const auto password = input::RequiredString(obj, "password", 1, 256);
-        const auto valid = co_await users.CheckPassword(id, password);
-        if (!valid) {
-            throw HttpError(Status::not_found, "user not found");
+        const auto wait = co_await passwords.limiter.Blocked(id, ctx.client_address);
+        if (wait) {
+            throw HttpError(Status::too_many_requests, "too many failed logins, retry later", *wait);
         }
-        if (!*valid) {
-            throw HttpError(Status::bad_request, "wrong password");
+        std::optional<bool> valid;
+        {
+            const auto ticket = AdmitHash(passwords);
+            valid = co_await users.CheckPassword(id, password);
         }
+        if (!valid || !*valid) {
+            co_await passwords.limiter.Failed(id, ctx.client_address);
+            throw HttpError(valid ? Status::bad_request : Status::not_found,
+                            valid ? "wrong password" : "user not found");
+        }
+        co_await passwords.limiter.Succeeded(id);
         co_return JsonResponse(Status::ok, {{"token", signer.Issue(id)}});
     });
 
