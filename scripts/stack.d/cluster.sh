@@ -443,7 +443,8 @@ recover_crashed_primary() {
     local pgdata="$PG_ROOT/$1"
     rm -f "$pgdata/postmaster.pid"
     [ -f "$pgdata/PG_VERSION" ] || return 0
-    if "$PG_BIN/pg_controldata" "$pgdata" 2>/dev/null | grep -q '^Database cluster state: *in production$'; then
+    if [ ! -f "$pgdata/standby.signal" ] &&
+        "$PG_BIN/pg_controldata" "$pgdata" 2>/dev/null | grep -q '^Database cluster state: *in production$'; then
         log "$1 crashed as a primary: crash recovery before it rejoins"
         (cd / && runuser -u postgres -- "$PG_BIN/postgres" --single -D "$pgdata" postgres </dev/null) \
             >>"$LOG_DIR/$1.log" 2>&1 || log "warning: crash recovery of $1 failed; pg_autoctl will try"

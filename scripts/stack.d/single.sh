@@ -176,6 +176,24 @@ profile_after_infra() {
     ensure_databases "$(admin_pg_dsn postgres)"
     creds_setup_postgres
     creds_setup_rabbitmq
+    migrate_dead_letter_queues
+}
+
+# The dead-letter queues of quorum work queues are quorum queues now; a broker made before holds
+# classic ones, which the services cannot redeclare. Empty ones are dropped (the services declare
+# them anew); parked messages are never dropped: the operator moves them first.
+migrate_dead_letter_queues() {
+    local name type messages
+    while read -r name type messages; do
+        [[ "$name" == *.dead && "$type" == classic ]] || continue
+        if [ "$messages" = 0 ]; then
+            rabbitmq_cli rabbitmqctl -q delete_queue "$name" >/dev/null
+            log "rabbitmq: dropped the empty classic $name (declared again as a quorum queue)"
+        else
+            echo "stack: warning: $name is a classic queue holding $messages parked messages; move them" \
+                "(shovel) and delete it, or the services cannot declare it as a quorum queue" >&2
+        fi
+    done < <(rabbitmq_cli rabbitmqctl -q list_queues name type messages --no-table-headers 2>/dev/null)
 }
 profile_after_services() { :; }
 profile_before_start() { :; }
