@@ -365,44 +365,25 @@ profile_programs() { engine_programs | awk '{print} /^\[program:/ {print "autost
 engine_programs() {
     local -a addresses=(127.0.0.1) node
     for node in "${RMQ_NODES[@]}"; do addresses+=("$(topo_field "$node" host)"); done
-    cat <<EOF
-[program:epmd]
-command=/usr/bin/epmd -port $EPMD_PORT -address $(printf '%s\n' "${addresses[@]}" | sort -u | paste -sd,)
-directory=$CL
-priority=10
-$(sv_common epmd)
-
-EOF
+    simple_program epmd "/usr/bin/epmd -port $EPMD_PORT -address $(printf '%s\n' "${addresses[@]}" | sort -u | paste -sd,)" \
+        "$CL" 10
     pg_program pg-monitor true
     for node in "${PG_NODES[@]}"; do pg_program "$node" false; done
     for node in "${RMQ_NODES[@]}"; do rabbitmq_program "$node" "$CL/$node" 30 false < <(rmq_env_pairs "$node"); echo; done
     for node in "${REDIS_NODES[@]}"; do
-        cat <<EOF
-[program:$node]
-command=/usr/bin/redis-server $CL/$node/redis.conf
-directory=$CL/$node
-priority=20
-$(sv_common "$node" TERM 15 false)
-
-EOF
+        simple_program "$node" "/usr/bin/redis-server $CL/$node/redis.conf" "$CL/$node" 20 TERM 15 false
     done
     for node in "${SENTINELS[@]}"; do
-        cat <<EOF
-[program:$node]
-command=/usr/bin/redis-sentinel $CL/$node/sentinel.conf
-directory=$CL/$node
-priority=25
-$(sv_common "$node")
-
-EOF
+        simple_program "$node" "/usr/bin/redis-sentinel $CL/$node/sentinel.conf" "$CL/$node" 25
     done
-    cat <<EOF
-[program:haproxy]
-command=/usr/sbin/haproxy -db -f $CL/haproxy.cfg
-directory=$CL
-priority=40
-$(sv_common haproxy USR1 5)
-EOF
+    simple_program haproxy "/usr/sbin/haproxy -db -f $CL/haproxy.cfg" "$CL" 40 USR1 5
+}
+
+# NAME COMMAND DIRECTORY PRIORITY [sv_common's stop signal, wait, autorestart]
+simple_program() {
+    local name="$1" command="$2" directory="$3" priority="$4"; shift 4
+    printf '[program:%s]\ncommand=%s\ndirectory=%s\npriority=%s\n%s\n\n' "$name" "$command" "$directory" "$priority" \
+        "$(sv_common "$name" "$@")"
 }
 
 # Polls CHECK ARGS... until it succeeds, against STACK_TIMEOUT. $1: what is awaited, for messages.
