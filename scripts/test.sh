@@ -48,6 +48,12 @@ if [ -d tests/e2e ]; then
     fi
 fi
 
+# The web client in a real browser: Playwright with Debian's chromium (web/tests; screenshots in results/web).
+if [ "$services_up" -eq 1 ] && [ -d web/tests ]; then
+    (cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx playwright test) \
+        || failed+=("browser tests")
+fi
+
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "test.sh: FAILED: ${failed[*]}" >&2
     exit 1

@@ -347,44 +347,7 @@ def test_feed_newest_first_over_many_posts(base_url, http, contract, user):
 # Live feed (WebSocket)
 # ==========================================================================
 websocket = pytest.importorskip("websocket")
-
-
-def ws_url(base_url):
-    return base_url.replace("http://", "ws://", 1) + "/post/feed/posted"
-
-
-class Listener:
-    """Collects messages from a live-feed connection on a thread."""
-
-    def __init__(self, base_url, headers=None, query_token=None):
-        url = ws_url(base_url) + (f"?token={query_token}" if query_token else "")
-        header = [f"{k}: {v}" for k, v in (headers or {}).items()]
-        self.ws = websocket.create_connection(url, header=header, timeout=TIMEOUT)
-        self.messages = []
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        try:
-            while True:
-                data = self.ws.recv()
-                if not data:
-                    return
-                self.messages.append((time.monotonic(), json.loads(data)))
-        except Exception:  # closed
-            return
-
-    def wait_for(self, post_id, deadline=5.0):
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            for at, msg in self.messages:
-                if msg.get("postId") == post_id:
-                    return at, msg
-            time.sleep(0.02)
-        raise AssertionError(f"post {post_id} never arrived; got {self.messages}")
-
-    def close(self):
-        self.ws.close()
+from live_helpers import Listener, ws_url  # noqa: E402
 
 
 def test_live_feed_friend_post_arrives_stranger_does_not(base_url, http, user):

@@ -36,7 +36,7 @@ using StatePtr = std::unique_ptr<amqp_connection_state_t_, StateDeleter>;
 
 void Check(amqp_rpc_reply_t reply, std::string_view what) {
     if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
-        throw std::runtime_error(source_.name + " broker: " + std::string(what) + " failed");
+        throw std::runtime_error("live channel broker: " + std::string(what) + " failed");
     }
 }
 
