@@ -70,6 +70,7 @@ export const api = {
   unread: () => call<Unread>('GET', '/counters/unread'),
   messages: (peer: string, limit: number, before?: string) =>
     call<Message[]>('GET', `/dialog/${q(peer)}/list?limit=${limit}${before ? `&before=${q(before)}` : ''}`),
+  read: (peer: string) => call<{ marked: number }>('POST', `/dialog/${q(peer)}/read`),
   send: (peer: string, text: string) => call<Message>('POST', `/dialog/${q(peer)}/send`, { text }),
 };
 

@@ -54,7 +54,15 @@ export function Conversation(props: { me: string; peer: string }) {
     void prepend;
     return all;
   });
-  const loadNewest = () => api.messages(props.peer, pageSize).then((page) => { merge(page); setError(null); return page; });
+  // Listing marks only what dialogs has moved to UNREAD already; what is still being counted is
+  // marked by the explicit read, which flags it to be read as soon as it is counted.
+  const loadNewest = () => api.messages(props.peer, pageSize).then((page) => {
+    merge(page); setError(null);
+    if (page.some((m) => m.from === props.peer && (m.state === 'PENDING_UNREAD' || m.state === 'UNREAD'))) {
+      void api.read(props.peer).catch(() => {});
+    }
+    return page;
+  });
 
   useEffect(() => {
     setMessages([]); setOutgoing([]); setOlder(true);
