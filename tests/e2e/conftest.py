@@ -305,6 +305,17 @@ def login(base_url, http):
     return _login
 
 
+@pytest.fixture
+def user(register, login):
+    """user() -> (user_id, headers)."""
+
+    def _user():
+        uid, password = register()
+        return uid, auth_headers(login(uid, password))
+
+    return _user
+
+
 def assert_error(resp, status, contract):
     """Status, JSON content type, error schema, code==status, request_id==header."""
     assert resp.status_code == status, (

@@ -4,12 +4,10 @@ The feed is kept current by fan-out through the outbox and RabbitMQ, so a change
 follower's feed after a short delay: `wait_feed` polls until the expected ids come (or fails).
 Redis is flushed with `scripts/stack redis-cli FLUSHALL` (or REDIS_CLI, e.g. "redis-cli -p 56379").
 """
-import json
 import os
 import shlex
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import TIMEOUT, UUID_RE, assert_error, auth_headers  # noqa: E402
+from conftest import TIMEOUT, UUID_RE, assert_error  # noqa: E402
 from saga_helpers import PORTS, metric, stack, wait_for, wait_services_ready  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,17 +27,6 @@ def redis_cli(*args):
     out = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
-
-
-@pytest.fixture
-def user(register, login):
-    """user() -> (user_id, headers)."""
-
-    def _user():
-        uid, password = register()
-        return uid, auth_headers(login(uid, password))
-
-    return _user
 
 
 def create_post(http, base_url, headers, text, contract=None):

@@ -4,19 +4,11 @@ import time
 
 import pytest
 
-from conftest import TIMEOUT, auth_headers
+from conftest import TIMEOUT
 from saga_helpers import PORTS, stack, wait_quiet, wait_services_ready
 
 websocket = pytest.importorskip("websocket")
 from live_helpers import DIALOGS, Listener, ws_url  # noqa: E402
-
-
-@pytest.fixture
-def person(register, login):
-    def _person():
-        user_id, password = register()
-        return user_id, auth_headers(login(user_id, password))
-    return _person
 
 
 @pytest.fixture
@@ -35,10 +27,10 @@ def steps_of(listener, message_id, event, deadline=5.0):
                                deadline, f"{event} of {message_id}")
 
 
-def test_both_people_see_every_step_across_two_backend_copies(base_url, second_backend, http, person, contract):
-    alice, ah = person()
-    bob, bh = person()
-    stranger, sh = person()
+def test_both_people_see_every_step_across_two_backend_copies(base_url, second_backend, http, user, contract):
+    alice, ah = user()
+    bob, bh = user()
+    stranger, sh = user()
     on_alice = Listener(base_url, headers=ah, path=DIALOGS)
     on_bob = Listener(second_backend, query_token=bh["Authorization"].split(" ", 1)[1], path=DIALOGS)
     on_stranger = Listener(second_backend, headers=sh, path=DIALOGS)

@@ -5,7 +5,6 @@ import json
 import re
 import uuid
 
-import pytest
 import requests
 
 from conftest import CONTRACT_PATH, REPO_ROOT, TIMEOUT

@@ -81,3 +81,41 @@ test("a 400's message is shown beside its field", async ({ page }) => {
   await expect(page.getByTestId('form-error')).toHaveCount(0);
   await shot(page, 'register-400');
 });
+
+test('a failed send is marked, and retry does not send it twice', async ({ browser, request }) => {
+  const alice = await person(request, `Alice${run}`);
+  const bob = await person(request, `Bob${run}`);
+  const a = await signedIn(browser, alice, `/dialog/${bob.id}`);
+  await expect(a.page.getByRole('button', { name: 'Send' })).toBeVisible();
+  // The answer is lost after the server stored the message (a proxy's 502): the outcome is unknown.
+  let lost = 0;
+  await a.page.route(`**/dialog/${bob.id}/send`, async (route) => {
+    if (lost++ > 0) return route.continue();
+    await route.fetch();
+    await route.fulfill({ status: 502, contentType: 'application/json', body: '{"message":"bad gateway"}' });
+  });
+  await a.page.getByLabel('Message').fill('only once');
+  await a.page.getByRole('button', { name: 'Send' }).click();
+  await expect(a.page.getByText('Not sent')).toBeVisible();
+  await shot(a.page, 'send-failed');
+  await a.page.getByRole('button', { name: 'Retry' }).click();
+  await expect(a.page.getByText('Not sent')).toBeHidden();
+  await expect(a.page.getByTestId('own-message')).toHaveCount(1);
+  // The server holds it once; the page's retry did not reach the send call again.
+  const list = await request.get(`/dialog/${bob.id}/list`, { headers: { Authorization: `Bearer ${alice.token}` } });
+  expect(((await list.json()) as { text: string }[]).filter((m) => m.text === 'only once')).toHaveLength(1);
+  expect(lost).toBe(1);
+
+  // Not reached at all: retry sends it (once).
+  await a.page.unroute(`**/dialog/${bob.id}/send`);
+  await a.page.route(`**/dialog/${bob.id}/send`, (route) => route.abort('connectionrefused'), { times: 1 });
+  await a.page.getByLabel('Message').fill('second try');
+  await a.page.getByRole('button', { name: 'Send' }).click();
+  await expect(a.page.getByText('Not sent')).toBeVisible();
+  await expect(a.page.getByTestId('offline')).toBeVisible();  // the lost-connection banner
+  await a.page.getByRole('button', { name: 'Retry' }).click();
+  await expect(a.page.locator('[data-testid=own-message][data-state=UNREAD]')).toHaveCount(2);
+  await expect(a.page.getByTestId('offline')).toBeHidden();  // and it clears once calls get through
+  await sagaQuiet();
+  await a.context.close();
+});

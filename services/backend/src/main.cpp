@@ -1,4 +1,5 @@
 #include "app/runtime.hpp"
+#include "common/log.hpp"
 #include "feed/feed_service.hpp"
 #include "handlers/friends.hpp"
 #include "handlers/gateway.hpp"
@@ -7,7 +8,6 @@
 #include "http/client.hpp"
 #include "http/static_files.hpp"
 #include "live/live_channel.hpp"
-#include "common/log.hpp"
 #include "redis/pool.hpp"
 #include "redis/tracking.hpp"
 #include "saga/config.hpp"

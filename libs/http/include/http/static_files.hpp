@@ -19,6 +19,7 @@ namespace sn::http {
 /// an unknown path stays the router's 404. Files under `immutable_dir` (a bundler's hashed names)
 /// are cached for a year, the rest revalidated on every use (`no-cache`). Returns the files added;
 /// a missing `root` adds none.
-std::size_t AddStaticFiles(Router& router, const std::filesystem::path& root, std::string_view immutable_dir = "assets");
+std::size_t AddStaticFiles(Router& router, const std::filesystem::path& root,
+                           std::string_view immutable_dir = "assets");
 
 }  // namespace sn::http

@@ -26,8 +26,7 @@ struct LiveSource {
     std::function<std::vector<std::string>(const std::string& user_id)> binding_keys;
     /// The users a delivery is for, each with the text its WebSockets get; none for a stray one.
     std::function<std::vector<std::pair<std::string, std::string>>(std::string_view exchange,
-                                                                    std::string_view routing_key,
-                                                                    std::string_view body)>
+                                                                   std::string_view routing_key, std::string_view body)>
         route;
 };
 

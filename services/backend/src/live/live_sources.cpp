@@ -1,4 +1,5 @@
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 
 #include "feed/events.hpp"
 #include "live/live_channel.hpp"
@@ -8,19 +9,12 @@
 namespace backend {
 namespace {
 
-boost::json::array Ids(const std::vector<std::string>& ids) {
-    boost::json::array out;
-    out.reserve(ids.size());
-    for (const auto& id : ids) {
-        out.emplace_back(id);
-    }
-    return out;
-}
-
 std::string Message(std::string_view event, std::string_view state, const std::string& author,
                     const std::string& recipient, const std::vector<std::string>& ids) {
-    boost::json::object out{{"event", event}, {"author_id", author}, {"recipient_id", recipient},
-                            {"message_ids", Ids(ids)}};
+    boost::json::object out{{"event", event},
+                            {"author_id", author},
+                            {"recipient_id", recipient},
+                            {"message_ids", boost::json::value_from(ids)}};
     out["state"] = state.empty() ? boost::json::value(nullptr) : boost::json::value(state);
     return boost::json::serialize(out);
 }
@@ -60,9 +54,10 @@ LiveSource FeedLiveSource() {
         .name = "feed_live",
         .exchanges = {std::string(feed::kPostPosted)},
         .binding_keys = [](const std::string& user) { return std::vector<std::string>{user}; },
-        .route = [](std::string_view, std::string_view key, std::string_view body) {
-            return std::vector<std::pair<std::string, std::string>>{{std::string(key), std::string(body)}};
-        },
+        .route =
+            [](std::string_view, std::string_view key, std::string_view body) {
+                return std::vector<std::pair<std::string, std::string>>{{std::string(key), std::string(body)}};
+            },
     };
 }
 
@@ -71,15 +66,19 @@ LiveSource DialogLiveSource() {
         .name = "dialogs_live",
         .exchanges = {std::string(sn::saga::kUnreadMessages), std::string(sn::saga::kUnreadMessagesCounted)},
         // Routing key `<author>.<recipient>`: both sides of every dialog of the user.
-        .binding_keys = [](const std::string& user) { return std::vector<std::string>{user + ".*", "*." + user}; },
-        .route = [](std::string_view exchange, std::string_view, std::string_view body) {
-            std::vector<std::pair<std::string, std::string>> out;
-            if (auto event = ToDialogLiveEvent(exchange, body)) {
-                out.emplace_back(event->author_id, event->text);
-                out.emplace_back(std::move(event->recipient_id), std::move(event->text));
-            }
-            return out;
-        },
+        .binding_keys =
+            [](const std::string& user) {
+                return std::vector<std::string>{user + ".*", "*." + user};
+            },
+        .route =
+            [](std::string_view exchange, std::string_view, std::string_view body) {
+                std::vector<std::pair<std::string, std::string>> out;
+                if (auto event = ToDialogLiveEvent(exchange, body)) {
+                    out.emplace_back(event->author_id, event->text);
+                    out.emplace_back(std::move(event->recipient_id), std::move(event->text));
+                }
+                return out;
+            },
     };
 }
 

@@ -19,8 +19,9 @@ constexpr auto kF = "55555555-5555-4555-8555-555555555555";
 boost::json::object Parsed(const DialogLiveEvent& event) { return boost::json::parse(event.text).as_object(); }
 
 TEST(DialogLive, SendIsPendingUnreadForBothPeople) {
-    const auto event = ToDialogLiveEvent(
-        sn::saga::kUnreadMessages, sn::saga::ToJson(sn::saga::CountRequest{kE, sn::saga::Action::kIncrement, kA, kB, {kM}}));
+    const auto event =
+        ToDialogLiveEvent(sn::saga::kUnreadMessages,
+                          sn::saga::ToJson(sn::saga::CountRequest{kE, sn::saga::Action::kIncrement, kA, kB, {kM}}));
     ASSERT_TRUE(event);
     EXPECT_EQ(event->author_id, kA);
     EXPECT_EQ(event->recipient_id, kB);
@@ -34,9 +35,9 @@ TEST(DialogLive, RepliesGiveTheStateTheyLeadTo) {
     using sn::saga::Action;
     using sn::saga::Verdict;
     const auto state = [](Action action, Verdict verdict) {
-        const auto event = ToDialogLiveEvent(
-            sn::saga::kUnreadMessagesCounted,
-            sn::saga::ToJson(sn::saga::CountReply{kF, kE, action, verdict, kA, kB, {kM}, ""}));
+        const auto event =
+            ToDialogLiveEvent(sn::saga::kUnreadMessagesCounted,
+                              sn::saga::ToJson(sn::saga::CountReply{kF, kE, action, verdict, kA, kB, {kM}, ""}));
         return event ? boost::json::serialize(Parsed(*event).at("state")) : std::string("none");
     };
     EXPECT_EQ(state(Action::kIncrement, Verdict::kCounted), "\"UNREAD\"");
