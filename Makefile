@@ -44,7 +44,7 @@ web: web/node_modules/.package-lock.json
 	cd web && npm run build
 
 web/node_modules/.package-lock.json: web/package-lock.json
-	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts
 
 # Benchmarks (not tests; nothing here runs under `make test`): scripts/bench.py measures each
 # area next to the limits measured in the same run (pgbench of the send transaction, HTTP
