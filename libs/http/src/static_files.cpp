@@ -86,19 +86,27 @@ std::size_t AddStaticFiles(Router& router, const std::filesystem::path& root, st
         const bool immutable = relative.starts_with(std::string(immutable_dir) + "/");
         auto file = std::make_shared<const File>(
             File{ReadAll(it->path()), ContentTypeOf(name), immutable ? kLongLived : kRevalidate});
-        auto handler = [file](Context&) -> boost::asio::awaitable<Response> {
+        auto handler = [file](Context& ctx) -> boost::asio::awaitable<Response> {
             Response res{Status::ok, 11};
             res.set(beast_http::field::content_type, file->content_type);
             res.set(beast_http::field::cache_control, file->cache_control);
             res.set("X-Content-Type-Options", "nosniff");
-            res.body() = file->body;
-            res.prepare_payload();
+            if (ctx.request.method() == Verb::head) {
+                res.content_length(file->body.size());  // the length of what GET sends, no body
+            } else {
+                res.body() = file->body;
+                res.prepare_payload();
+            }
             co_return res;
         };
-        router.Add(Verb::get, route, Access::kPublic, handler);
+        const auto add = [&](const std::string& path) {
+            router.Add(Verb::get, path, Access::kPublic, handler);
+            router.Add(Verb::head, path, Access::kPublic, handler);
+        };
+        add(route);
         if (name == "index.html") {
             const auto folder = route.substr(0, route.size() - name.size());
-            router.Add(Verb::get, folder.empty() ? "/" : folder, Access::kPublic, handler);
+            add(folder.empty() ? "/" : folder);
         }
         ++added;
     }

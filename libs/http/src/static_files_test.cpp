@@ -30,12 +30,12 @@ class StaticFilesTest : public ::testing::Test {
 
     static void Write(const fs::path& path, std::string_view text) { std::ofstream(path) << text; }
 
-    Response Get(std::string_view path) {
-        const auto match = router_.Find(Verb::get, path);
+    Response Get(std::string_view path, Verb verb = Verb::get) {
+        const auto match = router_.Find(verb, path);
         if (match.route == nullptr) {
             return Response{Status::not_found, 11};
         }
-        Request request{Verb::get, path, 11};
+        Request request{verb, path, 11};
         Context ctx{request, "rid", {}, {}};
         boost::asio::io_context io;
         auto future = boost::asio::co_spawn(io, match.route->handler(ctx), boost::asio::use_future);
@@ -61,6 +61,10 @@ TEST_F(StaticFilesTest, ServesFilesWithTypeAndCaching) {
     EXPECT_EQ(index[beast_http::field::cache_control], "no-cache");
     EXPECT_EQ(Get("/docs").body(), "docs");
     EXPECT_EQ(Get("/docs/").body(), "docs");
+    const auto head = Get("/assets/app-1a2b.js", Verb::head);
+    EXPECT_EQ(head.result(), Status::ok);
+    EXPECT_EQ(head[beast_http::field::content_length], "14");
+    EXPECT_TRUE(head.body().empty());
 }
 
 TEST_F(StaticFilesTest, NothingOutsideTheListedFiles) {

@@ -12,7 +12,7 @@ namespace sn::http {
 /// The content type a file's name stands for ("application/octet-stream" when unknown).
 [[nodiscard]] std::string_view ContentTypeOf(std::string_view file_name) noexcept;
 
-/// Registers every regular file under `root` (read once, now) as a public GET route of its own
+/// Registers every regular file under `root` (read once, now) as a public GET (and HEAD) route of its own
 /// path: `root/assets/app-1a2b.js` answers `/assets/app-1a2b.js`, an `index.html` also answers
 /// its folder (`/`, `/docs`). Nothing but these exact paths is served, so no request can reach
 /// another file (`..`, links and names that are not plain `[A-Za-z0-9._-]` are never routes);
