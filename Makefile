@@ -4,8 +4,8 @@ SHELL := /bin/bash
 BUILD_DIR := build
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
-.PHONY: deps build up up-infra down ps run test cluster-up cluster-down bench bench-limits bench-send bench-saga bench-reads \
-	bench-feed bench-search bench-median clean distclean
+.PHONY: deps build up up-infra down ps run test cluster-up cluster-down bench bench-limits bench-send bench-saga \
+	bench-reads bench-feed bench-search bench-median clean distclean web
 
 deps:
 	scripts/deps.sh
@@ -18,7 +18,7 @@ build: deps
 	fi
 	cmake --build $(BUILD_DIR) -j$$(nproc)
 
-up: build
+up: build web
 	scripts/stack up
 
 # PostgreSQL, RabbitMQ and Redis only (for the C++ integration tests).
@@ -45,8 +45,16 @@ run: up
 	scripts/demo.sh
 
 # scripts/test.sh brings the stack up, runs ctest and tests/e2e, and always takes it down.
-test: build
+test: build web
 	scripts/test.sh
+
+# The web client (web/, docs/api.md): `npm ci` when the lock file changed, then Vite builds web/dist,
+# which the backend serves at / (with /openapi.json and Swagger UI at /docs).
+web: web/node_modules/.package-lock.json
+	cd web && npm run build
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts
 
 # Benchmarks (not tests; nothing here runs under `make test`): scripts/bench.py measures each
 # area next to the limits measured in the same run (pgbench of the send transaction, HTTP

@@ -49,6 +49,8 @@ BOB_TOKEN="$(login "$BOB_ID")"
 
 cat <<EOF
 
+Web client: $BASE/   (log in with an id below and the password; two windows, two people)
+API reference: $BASE/docs   (the OpenAPI document: $BASE/openapi.json)
 Backend: $BASE   (logs: scripts/stack logs backend; state: scripts/stack ps)
 
 Two demo users (password "$PASSWORD"):

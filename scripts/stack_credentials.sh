@@ -131,9 +131,10 @@ creds_amqp_permissions() {
             echo "^(unreadMessages|unreadMessagesCounted|$own)\$" "^(unreadMessagesCounted|$own)\$" "^(unreadMessages|$own)\$" ;;
         backend)
             # feedEvents (its outbox) and postPosted (the fan-out's live notices), its feed queue, and
-            # the server-named exclusive queues of the live feed.
+            # the server-named exclusive queues of the live channels; the saga's two exchanges it only
+            # declares and binds to (the live dialogs channel watches them), never publishes to.
             own='feedEvents|postPosted|backend\.feedEvents(\.dlx|\.dead)?|amq\.gen-.*'
-            echo "^($own)\$" "^($own)\$" "^($own)\$" ;;
+            echo "^($own|unreadMessages|unreadMessagesCounted)\$" "^($own)\$" "^($own|unreadMessages|unreadMessagesCounted)\$" ;;
     esac
 }
 

@@ -53,6 +53,12 @@ if [ -d tests/e2e ]; then
     fi
 fi
 
+# The web client in a real browser: Playwright with Debian's chromium (web/tests; screenshots in results/web).
+if [ "$services_up" -eq 1 ] && [ -d web/tests ]; then
+    (cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx playwright test) \
+        || failed+=("browser tests")
+fi
+
 # The cluster profile's fault rounds (tests/cluster): the single stack gives way to the cluster.
 # CLUSTER_TESTS=0 skips them.
 if [ "${CLUSTER_TESTS:-1}" != 0 ]; then

@@ -4,12 +4,10 @@ The feed is kept current by fan-out through the outbox and RabbitMQ, so a change
 follower's feed after a short delay: `wait_feed` polls until the expected ids come (or fails).
 Redis is flushed with `scripts/stack redis-cli FLUSHALL` (or REDIS_CLI, e.g. "redis-cli -p 56379").
 """
-import json
 import os
 import shlex
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import TIMEOUT, UUID_RE, assert_error, auth_headers  # noqa: E402
+from conftest import TIMEOUT, UUID_RE, assert_error  # noqa: E402
 from saga_helpers import PORTS, metric, stack, wait_for, wait_services_ready  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,17 +27,6 @@ def redis_cli(*args):
     out = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
-
-
-@pytest.fixture
-def user(register, login):
-    """user() -> (user_id, headers)."""
-
-    def _user():
-        uid, password = register()
-        return uid, auth_headers(login(uid, password))
-
-    return _user
 
 
 def create_post(http, base_url, headers, text, contract=None):
@@ -347,44 +334,7 @@ def test_feed_newest_first_over_many_posts(base_url, http, contract, user):
 # Live feed (WebSocket)
 # ==========================================================================
 websocket = pytest.importorskip("websocket")
-
-
-def ws_url(base_url):
-    return base_url.replace("http://", "ws://", 1) + "/post/feed/posted"
-
-
-class Listener:
-    """Collects messages from a live-feed connection on a thread."""
-
-    def __init__(self, base_url, headers=None, query_token=None):
-        url = ws_url(base_url) + (f"?token={query_token}" if query_token else "")
-        header = [f"{k}: {v}" for k, v in (headers or {}).items()]
-        self.ws = websocket.create_connection(url, header=header, timeout=TIMEOUT)
-        self.messages = []
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        try:
-            while True:
-                data = self.ws.recv()
-                if not data:
-                    return
-                self.messages.append((time.monotonic(), json.loads(data)))
-        except Exception:  # closed
-            return
-
-    def wait_for(self, post_id, deadline=5.0):
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            for at, msg in self.messages:
-                if msg.get("postId") == post_id:
-                    return at, msg
-            time.sleep(0.02)
-        raise AssertionError(f"post {post_id} never arrived; got {self.messages}")
-
-    def close(self):
-        self.ws.close()
+from live_helpers import Listener, ws_url  # noqa: E402
 
 
 def test_live_feed_friend_post_arrives_stranger_does_not(base_url, http, user):

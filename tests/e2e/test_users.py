@@ -697,7 +697,8 @@ def test_request_id_on_success_responses(base_url, http, register):
 # ==========================================================================
 @pytest.mark.parametrize("method,path", [
     ("GET", "/no/such/path"), ("GET", "/user"), ("GET", "/user/get"),
-    ("POST", "/user/registerx"), ("GET", "/"), ("GET", "/user/gett/x"),
+    ("POST", "/user/registerx"), ("GET", "/user/gett/x"),
+    ("GET", "/assets/no-such-file.js"),  # "/" is the web client now (docs/api.md)
 ])
 def test_unknown_path_404(base_url, http, contract, method, path):
     r = http.request(method, base_url + path, timeout=TIMEOUT)

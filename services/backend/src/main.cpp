@@ -1,11 +1,13 @@
 #include "app/runtime.hpp"
+#include "common/log.hpp"
 #include "feed/feed_service.hpp"
 #include "handlers/friends.hpp"
 #include "handlers/gateway.hpp"
 #include "handlers/posts.hpp"
 #include "handlers/users.hpp"
 #include "http/client.hpp"
-#include "live/live_feed.hpp"
+#include "http/static_files.hpp"
+#include "live/live_channel.hpp"
 #include "redis/pool.hpp"
 #include "redis/tracking.hpp"
 #include "saga/config.hpp"
@@ -50,7 +52,8 @@ int main() {
             rt.Make<sn::redis::Tracking>(redis, "backend-feed-tracking", local->TrackedPrefixes(), *local);
         }
         auto& feed = rt.Make<backend::feed::FeedService>(rt.db, cache, celebrity_followers, rt.metrics, local);
-        auto& live = rt.Make<backend::LiveFeed>(broker, rt.metrics);
+        auto& live = rt.Make<backend::LiveChannel>(backend::FeedLiveSource(), broker, rt.metrics);
+        auto& live_dialogs = rt.Make<backend::LiveChannel>(backend::DialogLiveSource(), broker, rt.metrics);
         auto& outbox =
             rt.Make<sn::saga::OutboxRelay>(rt.base.pg_dsn, broker, backend::feed::Topology(), relay, rt.metrics);
         auto& fanout = rt.Make<backend::FeedFanout>(rt.base.pg_dsn, redis, broker, celebrity_followers, rt.metrics);
@@ -65,10 +68,16 @@ int main() {
         backend::AddGatewayRoutes(rt.router, users, dialogs, counters);
         backend::AddFriendRoutes(rt.router, rt.db, feed);
         backend::AddPostRoutes(rt.router, rt.db, feed);
-        backend::AddLiveFeedRoute(rt.router, live);
+        backend::AddLiveRoute(rt.router, "/post/feed/posted", live);
+        backend::AddLiveRoute(rt.router, "/dialog/live", live_dialogs);
+        // The web client, /openapi.json and /docs (web/, built by `make web`).
+        const auto web_dir = env.String("WEB_DIR", SN_WEB_DIR);
+        const auto files = sn::http::AddStaticFiles(rt.router, web_dir);
+        sn::log::Info("static files", {{"dir", web_dir}, {"files", static_cast<std::int64_t>(files)}});
         // Redis is a cache: the feed is served from the tables without it, so it is not a readiness check.
         rt.AddReadinessCheck([&fanout]() -> boost::asio::awaitable<bool> { co_return fanout.Consuming(); });
-        rt.OnStop([&outbox, &fanout, &live] {
+        rt.OnStop([&outbox, &fanout, &live, &live_dialogs] {
+            live_dialogs.Stop();
             live.Stop();
             fanout.Stop();
             outbox.Stop();

@@ -189,7 +189,12 @@ std::vector<Message> MessageStore::Send(sn::pg::Connection& conn, std::span<cons
 
 int MessageStore::MarkRead(sn::pg::Connection& conn, const std::string& reader, const std::string& peer,
                            const std::string& request_id) {
-    int touched = 0;
+    // Flag first, then mark: a reply that moves a message to UNREAD between the two statements
+    // would otherwise leave it neither marked (it was still PENDING_UNREAD for the chunk) nor
+    // flagged (already UNREAD for the flag): a read lost. This way a flagged row is locked until
+    // commit, so the reply waits and then sees the flag; a row the reply moved first is UNREAD
+    // for the chunks, which run after it.
+    int touched = static_cast<int>(conn.Exec(kFlagPendingUnread, reader, peer).Affected());
     const auto chunk = static_cast<std::int64_t>(sn::saga::kMaxMessagesPerEvent);
     std::string after(kNilUuid);
     for (;;) {
@@ -206,7 +211,6 @@ int MessageStore::MarkRead(sn::pg::Connection& conn, const std::string& reader, 
             break;
         }
     }
-    touched += static_cast<int>(conn.Exec(kFlagPendingUnread, reader, peer).Affected());
     return touched;
 }
 

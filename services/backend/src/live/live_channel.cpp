@@ -1,12 +1,9 @@
-#include "live/live_feed.hpp"
+#include "live/live_channel.hpp"
 
 #include <algorithm>
-#include <memory>
-#include <stdexcept>
 
 #include "amqp/connection.hpp"
 #include "common/log.hpp"
-#include "feed/events.hpp"
 
 namespace backend {
 namespace {
@@ -21,19 +18,20 @@ constexpr auto kReconnectPause = std::chrono::seconds(1);
 
 }  // namespace
 
-LiveFeed::LiveFeed(sn::amqp::ConnectionOptions broker, sn::metrics::Registry& metrics)
-    : broker_(std::move(broker)),
-      delivered_(metrics.GetCounter("feed_live_delivered_total", "Live-feed messages sent to WebSockets.")),
+LiveChannel::LiveChannel(LiveSource source, sn::amqp::ConnectionOptions broker, sn::metrics::Registry& metrics)
+    : source_(std::move(source)),
+      broker_(std::move(broker)),
+      delivered_(metrics.GetCounter(source_.name + "_delivered_total", "Live messages sent to WebSockets.")),
       thread_([this] { Run(); }) {
-    metrics.AddCallbackGauge("feed_live_users", "Users with a live-feed connection to this process.", [this] {
+    metrics.AddCallbackGauge(source_.name + "_users", "Users with a live connection to this process.", [this] {
         const std::lock_guard lock(mutex_);
         return static_cast<double>(sockets_.size());
     });
 }
 
-LiveFeed::~LiveFeed() { Stop(); }
+LiveChannel::~LiveChannel() { Stop(); }
 
-void LiveFeed::Stop() noexcept {
+void LiveChannel::Stop() noexcept {
     stop_ = true;
     wake_.notify_all();
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
@@ -47,7 +45,7 @@ void LiveFeed::Stop() noexcept {
     }
 }
 
-void LiveFeed::Add(const std::string& user_id, const sn::http::WebSocket& socket) {
+void LiveChannel::Add(const std::string& user_id, const sn::http::WebSocket& socket) {
     const std::lock_guard lock(mutex_);
     auto& sockets = sockets_[user_id];
     if (sockets.empty()) {
@@ -56,7 +54,7 @@ void LiveFeed::Add(const std::string& user_id, const sn::http::WebSocket& socket
     sockets.push_back(socket);
 }
 
-void LiveFeed::Remove(const std::string& user_id, const sn::http::WebSocket& socket) {
+void LiveChannel::Remove(const std::string& user_id, const sn::http::WebSocket& socket) {
     const std::lock_guard lock(mutex_);
     const auto it = sockets_.find(user_id);
     if (it == sockets_.end()) {
@@ -69,7 +67,7 @@ void LiveFeed::Remove(const std::string& user_id, const sn::http::WebSocket& soc
     }
 }
 
-void LiveFeed::Deliver(const std::string& user_id, const std::string& body) {
+void LiveChannel::Deliver(const std::string& user_id, const std::string& body) {
     std::vector<sn::http::WebSocket> targets;
     {
         const std::lock_guard lock(mutex_);
@@ -83,12 +81,13 @@ void LiveFeed::Deliver(const std::string& user_id, const std::string& body) {
     }
 }
 
-void LiveFeed::Run() noexcept {
+void LiveChannel::Run() noexcept {
     while (!stop_) {
         try {
             ConsumeOnce();
         } catch (const std::exception& e) {
-            sn::log::Warn("live feed: broker connection lost, reconnecting", {{"error", e.what()}});
+            sn::log::Warn("live channel: broker connection lost, reconnecting",
+                          {{"channel", source_.name}, {"error", e.what()}});
         }
         consuming_ = false;
         std::unique_lock lock(mutex_);
@@ -96,12 +95,13 @@ void LiveFeed::Run() noexcept {
     }
 }
 
-void LiveFeed::ConsumeOnce() {
+void LiveChannel::ConsumeOnce() {
     sn::amqp::detail::Connection connection(broker_);
     amqp_connection_state_t state = connection.Get();
-    const auto exchange = std::string(feed::kPostPosted);
-    amqp_exchange_declare(state, kChannel, Bytes(exchange), Bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
-    connection.CheckLastReply("exchange.declare");
+    for (const auto& exchange : source_.exchanges) {
+        amqp_exchange_declare(state, kChannel, Bytes(exchange), Bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
+        connection.CheckLastReply("exchange.declare");
+    }
     // Server-named, exclusive, auto-delete: it lives exactly as long as this connection.
     const auto* declared = amqp_queue_declare(state, kChannel, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
     connection.CheckLastReply("queue.declare");
@@ -118,7 +118,7 @@ void LiveFeed::ConsumeOnce() {
         }
     }
     consuming_ = true;
-    sn::log::Info("live feed consuming", {{"queue", queue}});
+    sn::log::Info("live channel consuming", {{"channel", source_.name}, {"queue", queue}});
     while (!stop_) {
         std::vector<Change> changes;
         {
@@ -127,24 +127,30 @@ void LiveFeed::ConsumeOnce() {
         }
         for (const auto& change : changes) {
             // Deliveries that arrive during these calls are kept by rabbitmq-c for consume below.
-            if (change.bind) {
-                amqp_queue_bind(state, kChannel, Bytes(queue), Bytes(exchange), Bytes(change.user_id),
-                                amqp_empty_table);
-            } else {
-                amqp_queue_unbind(state, kChannel, Bytes(queue), Bytes(exchange), Bytes(change.user_id),
-                                  amqp_empty_table);
+            for (const auto& exchange : source_.exchanges) {
+                for (const auto& key : source_.binding_keys(change.user_id)) {
+                    if (change.bind) {
+                        amqp_queue_bind(state, kChannel, Bytes(queue), Bytes(exchange), Bytes(key), amqp_empty_table);
+                    } else {
+                        amqp_queue_unbind(state, kChannel, Bytes(queue), Bytes(exchange), Bytes(key),
+                                          amqp_empty_table);
+                    }
+                    connection.CheckLastReply(change.bind ? "queue.bind" : "queue.unbind");
+                }
             }
-            connection.CheckLastReply(change.bind ? "queue.bind" : "queue.unbind");
         }
         amqp_maybe_release_buffers(state);
         amqp_envelope_t envelope;
         auto wait = ToTimeval(kPoll);
         const auto reply = amqp_consume_message(state, &envelope, &wait, 0);
         if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
-            const std::string user = ToString(envelope.routing_key);
+            const std::string exchange = ToString(envelope.exchange);
+            const std::string key = ToString(envelope.routing_key);
             const std::string body = ToString(envelope.message.body);
             amqp_destroy_envelope(&envelope);
-            Deliver(user, body);
+            for (const auto& [user, text] : source_.route(exchange, key, body)) {
+                Deliver(user, text);
+            }
             continue;
         }
         if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) {
@@ -154,11 +160,11 @@ void LiveFeed::ConsumeOnce() {
     }
 }
 
-void AddLiveFeedRoute(sn::http::Router& router, LiveFeed& live) {
-    router.AddWebSocket("/post/feed/posted", sn::http::Access::kAuthenticated,
+void AddLiveRoute(sn::http::Router& router, std::string_view pattern, LiveChannel& live) {
+    router.AddWebSocket(pattern, sn::http::Access::kAuthenticated,
                         [&live](sn::http::Context& ctx, sn::http::WebSocket& socket) -> boost::asio::awaitable<void> {
                             struct Registration {
-                                LiveFeed& live;
+                                LiveChannel& live;
                                 const std::string& user;
                                 const sn::http::WebSocket& socket;
                                 ~Registration() { live.Remove(user, socket); }
