@@ -31,7 +31,7 @@ down:
 # The cluster profile (deploy/cluster.topology): three RabbitMQ nodes, PostgreSQL primary and
 # synchronous standby under pg_auto_failover, Redis under Sentinel, two copies of each service
 # behind HAProxy on the backend's usual address. One profile runs at a time.
-cluster-up: build
+cluster-up: build web
 	@if [ "$$(cat .data/profile 2>/dev/null)" = single ]; then scripts/stack down; fi
 	STACK_PROFILE=cluster scripts/stack up
 
