@@ -153,22 +153,25 @@ def wait_services_ready(names=("dialogs", "counters", "backend"), timeout=90, dr
 _probe = {}
 
 
+def new_chat_user(base_url, tag="user"):
+    """Register and log in a throwaway user (plain requests, raising on failure): a ChatUser."""
+    base = base_url.rstrip("/")
+    pw = "probe password " + uuid.uuid4().hex
+    r = requests.post(base + "/user/register", json={
+        "first_name": tag, "second_name": uuid.uuid4().hex[:8], "birthdate": "1990-01-01",
+        "biography": "", "city": "X", "password": pw}, timeout=HTTP_TIMEOUT)
+    r.raise_for_status()
+    uid = r.json()["user_id"]
+    r = requests.post(base + "/login", json={"id": uid, "password": pw}, timeout=HTTP_TIMEOUT)
+    r.raise_for_status()
+    return ChatUser(base, uid, r.json()["token"])
+
+
 def _probe_users():
     """Two throwaway users whose dialog the gateway probes use."""
     if not _probe:
-        base = os.environ.get("BACKEND_URL", "http://127.0.0.1:8080").rstrip("/")
-        users = []
-        for tag in ("probe-a", "probe-b"):
-            pw = "probe password " + uuid.uuid4().hex
-            r = requests.post(base + "/user/register", json={
-                "first_name": tag, "second_name": uuid.uuid4().hex[:8], "birthdate": "1990-01-01",
-                "biography": "", "city": "X", "password": pw}, timeout=HTTP_TIMEOUT)
-            r.raise_for_status()
-            uid = r.json()["user_id"]
-            r = requests.post(base + "/login", json={"id": uid, "password": pw}, timeout=HTTP_TIMEOUT)
-            r.raise_for_status()
-            users.append(ChatUser(base, uid, r.json()["token"]))
-        _probe["users"] = users
+        base = os.environ.get("BACKEND_URL", "http://127.0.0.1:8080")
+        _probe["users"] = [new_chat_user(base, tag) for tag in ("probe-a", "probe-b")]
     return _probe["users"]
 
 
@@ -240,6 +243,24 @@ def pair_snapshot(a, b):
     outbox = dialogs_q("SELECT count(*) FROM outbox WHERE routing_key IN (%s, %s)",
                        (f"{a}.{b}", f"{b}.{a}"))[0][0]
     return {"messages": msgs, "outbox": outbox, "counter_ab": db_counter(a, b), "counter_ba": db_counter(b, a)}
+
+
+def stored_sends(text_like, ok_ids, ambiguous, pair=None):
+    """What became of the acknowledged sends whose texts match the LIKE pattern `text_like` (each
+    logical send has a unique text), of one (author, recipient) pair or of all: `stored` rows,
+    `lost` ids that got a 200 but are not stored, `unexplained` {text: n} stored more than once
+    although no attempt of theirs failed (a send applied twice), and `extra` rows that retries after
+    an ambiguous failure legitimately added."""
+    where, args = "text LIKE %s", [text_like]
+    if pair:
+        where += " AND author_id = %s AND recipient_id = %s"
+        args += list(pair)
+    per_text = dict(dialogs_q(f"SELECT text, count(*) FROM messages WHERE {where} GROUP BY text", args))
+    ids = {r[0] for r in dialogs_q(f"SELECT id::text FROM messages WHERE {where}", args)}
+    dups = {t: n for t, n in per_text.items() if n > 1}
+    return {"stored": sum(per_text.values()), "texts": per_text, "lost": sorted(set(ok_ids) - ids),
+            "unexplained": {t: n for t, n in dups.items() if t not in ambiguous},
+            "extra": sum(n - 1 for n in dups.values())}
 
 
 # --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from saga_helpers import (  # noqa: E402
     PORTS, REPLY_QUEUE, REQUEST_DEAD, REQUEST_QUEUE, Burst, ChatUser, component_pid, component_state,
     component_states, counters_q, db_counter, drain_gateway,
     dialogs_q, message_states, metric, pair_snapshot, publish_raw, queue_depth, queue_totals, rabbitmqctl,
-    sagactl, set_db_counter, stack, wait_for, wait_quiet, wait_services_ready,
+    sagactl, set_db_counter, stack, stored_sends, wait_for, wait_quiet, wait_services_ready,
 )
 
 CORE = ("dialogs", "counters", "backend")
@@ -606,19 +606,13 @@ def _check_burst(a, b, burst):
     assert not burst.unexpected, burst.unexpected[:5]
     assert burst.ok == burst.total
     wait_quiet(FAULT_QUIET_TIMEOUT)
-    rows = dialogs_q("SELECT text, count(*) FROM messages WHERE author_id = %s AND recipient_id = %s "
-                     "GROUP BY text", (a.id, b.id))
-    per_text = dict(rows)
-    stored = sum(per_text.values())
-    missing = [burst.text(i) for i in range(burst.total) if burst.text(i) not in per_text]
+    sends = stored_sends(f"{burst.prefix}-%", burst.ok_ids, burst.ambiguous, pair=(a.id, b.id))
+    stored, extra = sends["stored"], sends["extra"]
+    missing = [burst.text(i) for i in range(burst.total) if burst.text(i) not in sends["texts"]]
     assert not missing, f"{len(missing)} acknowledged sends missing, e.g. {missing[:3]}"
-    dups = {t: n for t, n in per_text.items() if n > 1}
-    unexplained = {t: n for t, n in dups.items() if t not in burst.ambiguous}
-    assert not unexplained, f"messages stored twice without a client retry: {list(unexplained.items())[:5]}"
-    extra = sum(n - 1 for n in dups.values())
-    ids = {r[0] for r in dialogs_q("SELECT id::text FROM messages WHERE author_id = %s AND recipient_id = %s",
-                                   (a.id, b.id))}
-    assert burst.ok_ids <= ids
+    assert not sends["lost"], f"acknowledged ids not stored: {sends['lost'][:3]}"
+    assert not sends["unexplained"], \
+        f"messages stored twice without a client retry: {list(sends['unexplained'].items())[:5]}"
     assert message_states(a.id, b.id) == {"UNREAD": stored}
     assert db_counter(a.id, b.id) == stored
     assert b.unread_from(a.id) == stored
