@@ -14,6 +14,7 @@
 #include "fuzz_support.hpp"
 #include "redis/client.hpp"
 #include "saga/config.hpp"
+#include "saga/events.hpp"
 
 namespace {
 

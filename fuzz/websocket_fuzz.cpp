@@ -3,6 +3,7 @@
 // the real WebSocket::Serve with the server's options (read limit, pings) while the server sends
 // to the client. Input: the upgrade request up to the first blank line, then raw frame bytes.
 // The connection is a real loopback TCP pair, as the server's streams are tcp_streams.
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>

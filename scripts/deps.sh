@@ -12,6 +12,7 @@ PACKAGES=(
     curl jq wrk gnuplot-nox
     python3-pytest python3-requests python3-psycopg2 python3-pika
     python3-jsonschema python3-websocket
+    clang-14 libfuzzer-14-dev
 )
 
 missing_packages() {

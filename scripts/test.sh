@@ -48,6 +48,14 @@ if [ -d tests/e2e ]; then
     fi
 fi
 
+# Hardening (docs/hardening.md): each fuzz target briefly, then ctest, e2e and a 2-minute soak with
+# faults on the ASan + UBSan build (its own stack on the same ports and data). HARDENING=0 skips.
+if [ "${HARDENING:-1}" = 1 ]; then
+    "$STACK" down >/dev/null
+    FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh || failed+=("fuzz")
+    SOAK_MINUTES="${SOAK_MINUTES:-2}" scripts/sanitize.sh || failed+=("sanitizers")
+fi
+
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "test.sh: FAILED: ${failed[*]}" >&2
     exit 1

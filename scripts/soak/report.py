@@ -127,6 +127,10 @@ def write(summary, rec, injector, out):
                        f"rotate by 90 right font ',7'" for i, f in enumerate(injector.faults))
     script = f"""set terminal pngcairo size 1400,800
 set output '{out / "soak.png"}'
+set lmargin 10
+set rmargin 4
+set xrange [0:{summary["minutes"] * 60:.0f}]
+set key outside right top horizontal
 set multiplot layout 2,1 title 'soak: seed {summary["seed"]}, {summary["faults"]} faults (shaded: fault windows)'
 {rects}
 {labels}

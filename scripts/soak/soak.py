@@ -13,6 +13,8 @@ fails. Bounded: traffic stops at --minutes, every wait has a limit."""
 import argparse
 import os
 import random
+import shlex
+import subprocess
 import sys
 import threading
 import time
@@ -20,6 +22,12 @@ import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# The stack's coordinates (ports, DSNs) before saga_helpers reads them, unless the caller set them.
+for line in subprocess.run([str(HERE.parents[1] / "scripts" / "stack"), "env"], capture_output=True, text=True,
+                           timeout=60).stdout.splitlines():
+    for pair in shlex.split(line)[1:]:
+        key, _, value = pair.partition("=")
+        os.environ.setdefault(key, value)
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "tests" / "e2e"))
 
