@@ -24,6 +24,7 @@
 #include "handlers/users.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
+#include "common/log.hpp"
 #include "live/live_feed.hpp"
 #include "redis/pool.hpp"
 #include "storage/user_repository.hpp"
@@ -122,6 +123,11 @@ void CheckResponse(const http::Response& res) {
 }
 
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    sn::log::SetLevel("error");  // every request that passes validation warns that the database is down
+    return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 1) {
