@@ -46,7 +46,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     tcp::socket client(loop->io);
     client.connect(loop->acceptor.local_endpoint());
-    beast::tcp_stream server(loop->acceptor.accept());
+    // Owned as the server's session owns it: the connection's last completions (a write failing after
+    // the client left) may run in a later iteration, and must still find the stream.
+    auto server = std::make_shared<beast::tcp_stream>(loop->acceptor.accept());
     // The client's bytes are all sent (and its side shut) before the server reads: small inputs fit
     // in the socket buffers, so nobody waits.
     asio::write(client, asio::buffer(frames.data(), frames.size()), ec);
@@ -54,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     http::WebSocketOptions options;
     options.idle_timeout = std::chrono::seconds(2);
-    auto impl = std::make_shared<http::WebSocket::Impl>(server, nullptr, options);
+    auto impl = std::make_shared<http::WebSocket::Impl>(*server, server, options);
     const auto& request = parser.get();
     (void)sn::fuzz::RunToEnd(loop->io, [&]() -> asio::awaitable<bool> {
         auto [accept_ec] = co_await impl->ws.async_accept(request, asio::as_tuple(asio::use_awaitable));
