@@ -5,7 +5,7 @@ BUILD_DIR := build
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
 .PHONY: deps build up up-infra down ps run test cluster-up cluster-down bench bench-limits bench-send bench-saga \
-	bench-reads bench-feed bench-search bench-median clean distclean web
+	bench-reads bench-feed bench-search bench-median clean distclean web fuzz soak sanitize
 
 deps:
 	scripts/deps.sh
@@ -82,9 +82,24 @@ bench-saga: build
 bench-median:
 	/usr/bin/python3 scripts/bench_median.py --last $(or $(RUNS),3)
 
+# Hardening (docs/hardening.md; `make test` runs a short version of each).
+#   make fuzz [FUZZ_SECONDS=180]   every libFuzzer target (fuzz/) for FUZZ_SECONDS each, in build-asan
+#   make soak [SOAK_MINUTES=10]    mixed traffic with a random fault every 15-25 s, then the invariants
+#   make sanitize                  ctest, e2e and a 2-minute soak on the ASan + UBSan build
+fuzz: deps
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),180) scripts/fuzz.sh
+
+soak: build
+	scripts/stack up
+	/usr/bin/python3 scripts/soak/soak.py --minutes $(or $(SOAK_MINUTES),10) $(SOAK_ARGS)
+
+sanitize: deps
+	scripts/stack down
+	scripts/sanitize.sh
+
 # Removes the build tree; `distclean` also drops the stack's data (databases, queues).
 clean: down
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan
 
 distclean: clean
 	rm -rf .data results

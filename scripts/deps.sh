@@ -14,6 +14,7 @@ PACKAGES=(
     python3-pytest python3-requests python3-psycopg2 python3-pika
     python3-jsonschema python3-websocket
     chromium
+    clang-14 libfuzzer-14-dev
 )
 
 missing_packages() {

@@ -59,6 +59,14 @@ if [ "$services_up" -eq 1 ] && [ -d web/tests ]; then
         || failed+=("browser tests")
 fi
 
+# Hardening (docs/hardening.md): each fuzz target briefly, then ctest, e2e and a 2-minute soak with
+# faults on the ASan + UBSan build (its own stack on the same ports and data). HARDENING=0 skips.
+if [ "${HARDENING:-1}" = 1 ]; then
+    "$STACK" down >/dev/null
+    FUZZ_SECONDS="${FUZZ_SECONDS:-20}" scripts/fuzz.sh || failed+=("fuzz")
+    SOAK_MINUTES="${SOAK_MINUTES:-2}" scripts/sanitize.sh || failed+=("sanitizers")
+fi
+
 # The cluster profile's fault rounds (tests/cluster): the single stack gives way to the cluster.
 # CLUSTER_TESTS=0 skips them.
 if [ "${CLUSTER_TESTS:-1}" != 0 ]; then

@@ -20,7 +20,7 @@ import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from saga_helpers import (  # noqa: E402
-    HTTP_TIMEOUT, Burst, audit_burst, new_user, sagactl, stack, wait_for, wait_quiet,
+    HTTP_TIMEOUT, Burst, audit_burst, new_chat_user, sagactl, stack, wait_for, wait_quiet,
 )
 
 BASE = os.environ.get("BACKEND_URL", "http://127.0.0.1:8080")
@@ -143,7 +143,7 @@ def unavailable_seconds(times):
 @pytest.fixture(scope="module")
 def pairs():
     wait_for(lambda: requests.get(f"{BASE}/readyz", timeout=2).status_code == 200, timeout=60, desc="backend")
-    return [(new_user(BASE, f"sender{i}"), new_user(BASE, f"recipient{i}")) for i in range(PAIRS)]
+    return [(new_chat_user(BASE, f"sender{i}"), new_chat_user(BASE, f"recipient{i}")) for i in range(PAIRS)]
 
 
 def run_round(name, pairs, inject, recover):

@@ -154,12 +154,25 @@ def wait_services_ready(names=("dialogs", "counters", "backend"), timeout=90, dr
 _probe = {}
 
 
+def new_chat_user(base_url, tag="user"):
+    """Register and log in a throwaway user (plain requests, raising on failure): a ChatUser."""
+    base = base_url.rstrip("/")
+    pw = "probe password " + uuid.uuid4().hex
+    r = requests.post(base + "/user/register", json={
+        "first_name": tag, "second_name": uuid.uuid4().hex[:8], "birthdate": "1990-01-01",
+        "biography": "", "city": "X", "password": pw}, timeout=HTTP_TIMEOUT)
+    r.raise_for_status()
+    uid = r.json()["user_id"]
+    r = requests.post(base + "/login", json={"id": uid, "password": pw}, timeout=HTTP_TIMEOUT)
+    r.raise_for_status()
+    return ChatUser(base, uid, r.json()["token"])
+
+
 def _probe_users():
     """Two throwaway users whose dialog the gateway probes use."""
     if not _probe:
-        base = os.environ.get("BACKEND_URL", "http://127.0.0.1:8080").rstrip("/")
-        users = [new_user(base, tag) for tag in ("probe-a", "probe-b")]
-        _probe["users"] = users
+        base = os.environ.get("BACKEND_URL", "http://127.0.0.1:8080")
+        _probe["users"] = [new_chat_user(base, tag) for tag in ("probe-a", "probe-b")]
     return _probe["users"]
 
 
@@ -231,6 +244,24 @@ def pair_snapshot(a, b):
     outbox = dialogs_q("SELECT count(*) FROM outbox WHERE routing_key IN (%s, %s)",
                        (f"{a}.{b}", f"{b}.{a}"))[0][0]
     return {"messages": msgs, "outbox": outbox, "counter_ab": db_counter(a, b), "counter_ba": db_counter(b, a)}
+
+
+def stored_sends(text_like, ok_ids, ambiguous, pair=None):
+    """What became of the acknowledged sends whose texts match the LIKE pattern `text_like` (each
+    logical send has a unique text), of one (author, recipient) pair or of all: `stored` rows,
+    `lost` ids that got a 200 but are not stored, `unexplained` {text: n} stored more than once
+    although no attempt of theirs failed (a send applied twice), and `extra` rows that retries after
+    an ambiguous failure legitimately added."""
+    where, args = "text LIKE %s", [text_like]
+    if pair:
+        where += " AND author_id = %s AND recipient_id = %s"
+        args += list(pair)
+    per_text = dict(dialogs_q(f"SELECT text, count(*) FROM messages WHERE {where} GROUP BY text", args))
+    ids = {r[0] for r in dialogs_q(f"SELECT id::text FROM messages WHERE {where}", args)}
+    dups = {t: n for t, n in per_text.items() if n > 1}
+    return {"stored": sum(per_text.values()), "texts": per_text, "lost": sorted(set(ok_ids) - ids),
+            "unexplained": {t: n for t, n in dups.items() if t not in ambiguous},
+            "extra": sum(n - 1 for n in dups.values())}
 
 
 # --------------------------------------------------------------------------
@@ -334,35 +365,13 @@ class ChatUser:
 
 
 def audit_burst(a, b, burst):
-    """What a burst left in the stores, once the saga is quiet: acknowledged sends missing
-    (`lost`), texts stored twice without a client retry to explain it (`unexplained`), and the
-    pair's counter against its UNREAD messages (`double`: counted more than there are)."""
-    per_text = dict(dialogs_q("SELECT text, count(*) FROM messages WHERE author_id = %s AND recipient_id = %s "
-                              "GROUP BY text", (a.id, b.id)))
-    stored = sum(per_text.values())
-    ids = {r[0] for r in dialogs_q("SELECT id::text FROM messages WHERE author_id = %s AND recipient_id = %s",
-                                   (a.id, b.id))}
-    lost = [burst.text(i) for i in range(burst.total) if burst.text(i) not in per_text]
-    lost += sorted(burst.ok_ids - ids)
-    dups = {t: n for t, n in per_text.items() if n > 1}
-    counter = db_counter(a.id, b.id)
-    states = message_states(a.id, b.id)
-    return {"stored": stored, "extra": sum(n - 1 for n in dups.values()), "lost": lost,
-            "unexplained": {t: n for t, n in dups.items() if t not in burst.ambiguous},
-            "states": states, "counter": counter, "double": max(0, counter - states.get("UNREAD", 0))}
-
-
-def new_user(base_url, tag="user"):
-    """A freshly registered, logged-in ChatUser."""
-    pw = "user password " + uuid.uuid4().hex
-    r = requests.post(base_url + "/user/register", json={
-        "first_name": tag, "second_name": uuid.uuid4().hex[:8], "birthdate": "1990-01-01",
-        "biography": "", "city": "X", "password": pw}, timeout=HTTP_TIMEOUT)
-    r.raise_for_status()
-    uid = r.json()["user_id"]
-    r = requests.post(base_url + "/login", json={"id": uid, "password": pw}, timeout=HTTP_TIMEOUT)
-    r.raise_for_status()
-    return ChatUser(base_url, uid, r.json()["token"])
+    """stored_sends of a burst's pair once the saga is quiet, plus the logical sends missing by text
+    (`lost`), the pair's states and counter, and `double`: counted more than there are UNREAD."""
+    sends = stored_sends(f"{burst.prefix}-%", burst.ok_ids, burst.ambiguous, pair=(a.id, b.id))
+    lost = [burst.text(i) for i in range(burst.total) if burst.text(i) not in sends["texts"]] + sends["lost"]
+    states, counter = message_states(a.id, b.id), db_counter(a.id, b.id)
+    return {**sends, "lost": lost, "states": states, "counter": counter,
+            "double": max(0, counter - states.get("UNREAD", 0))}
 
 
 # --------------------------------------------------------------------------

@@ -17,10 +17,10 @@ import requests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import assert_error, auth_headers  # noqa: E402
 from saga_helpers import (  # noqa: E402
-    PORTS, REPLY_QUEUE, REQUEST_DEAD, REQUEST_QUEUE, Burst, audit_burst, ChatUser, component_pid, component_state,
+    PORTS, REPLY_QUEUE, REQUEST_DEAD, REQUEST_QUEUE, Burst, ChatUser, component_pid, component_state,
     component_states, counters_q, db_counter, drain_gateway,
     dialogs_q, message_states, metric, pair_snapshot, publish_raw, queue_depth, queue_totals, rabbitmqctl,
-    sagactl, set_db_counter, stack, wait_for, wait_quiet, wait_services_ready,
+    sagactl, set_db_counter, stack, stored_sends, wait_for, wait_quiet, wait_services_ready,
 )
 
 CORE = ("dialogs", "counters", "backend")
@@ -606,13 +606,15 @@ def _check_burst(a, b, burst):
     assert not burst.unexpected, burst.unexpected[:5]
     assert burst.ok == burst.total
     wait_quiet(FAULT_QUIET_TIMEOUT)
-    audit = audit_burst(a, b, burst)
-    assert not audit["lost"], f"{len(audit['lost'])} acknowledged sends missing, e.g. {audit['lost'][:3]}"
-    assert not audit["unexplained"], \
-        f"messages stored twice without a client retry: {list(audit['unexplained'].items())[:5]}"
-    stored, extra = audit["stored"], audit["extra"]
-    assert audit["states"] == {"UNREAD": stored}
-    assert audit["counter"] == stored
+    sends = stored_sends(f"{burst.prefix}-%", burst.ok_ids, burst.ambiguous, pair=(a.id, b.id))
+    stored, extra = sends["stored"], sends["extra"]
+    missing = [burst.text(i) for i in range(burst.total) if burst.text(i) not in sends["texts"]]
+    assert not missing, f"{len(missing)} acknowledged sends missing, e.g. {missing[:3]}"
+    assert not sends["lost"], f"acknowledged ids not stored: {sends['lost'][:3]}"
+    assert not sends["unexplained"], \
+        f"messages stored twice without a client retry: {list(sends['unexplained'].items())[:5]}"
+    assert message_states(a.id, b.id) == {"UNREAD": stored}
+    assert db_counter(a.id, b.id) == stored
     assert b.unread_from(a.id) == stored
     assert stored == burst.ok + extra
     return stored, extra

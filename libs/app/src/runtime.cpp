@@ -14,7 +14,28 @@ namespace {
 
 namespace asio = boost::asio;
 
-BaseConfig ReadBase(config::EnvReader& env, std::string_view service, std::string_view migrations) {
+// The database may still be starting (all components start together): wait for it a while.
+void MigrateWhenReachable(const BaseConfig& base) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+        try {
+            pg::Connection conn(base.pg_dsn, std::chrono::milliseconds(60'000));
+            const int applied = pg::Migrate(conn, base.migration_dirs);
+            log::Info("database ready", {{"migrations_applied", applied}});
+            return;
+        } catch (const pg::ConnectionError& e) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                throw;
+            }
+            log::Warn("database not reachable yet, retrying", {{"error", e.what()}});
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
+    }
+}
+
+}  // namespace
+
+BaseConfig ReadBaseConfig(config::EnvReader& env, std::string_view service, std::string_view migrations) {
     BaseConfig base;
     base.http_host = env.String("HTTP_HOST", "127.0.0.1");
     base.http_port = static_cast<std::uint16_t>(env.Int("HTTP_PORT", 8080, 0, 65535));
@@ -37,27 +58,6 @@ BaseConfig ReadBase(config::EnvReader& env, std::string_view service, std::strin
     return base;
 }
 
-// The database may still be starting (all components start together): wait for it a while.
-void MigrateWhenReachable(const BaseConfig& base) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    for (;;) {
-        try {
-            pg::Connection conn(base.pg_dsn, std::chrono::milliseconds(60'000));
-            const int applied = pg::Migrate(conn, base.migration_dirs);
-            log::Info("database ready", {{"migrations_applied", applied}});
-            return;
-        } catch (const pg::ConnectionError& e) {
-            if (std::chrono::steady_clock::now() > deadline) {
-                throw;
-            }
-            log::Warn("database not reachable yet, retrying", {{"error", e.what()}});
-            std::this_thread::sleep_for(std::chrono::seconds(1));
-        }
-    }
-}
-
-}  // namespace
-
 Runtime::Runtime(std::string name, BaseConfig base_config, config::EnvReader reader)
     : service(std::move(name)),
       base(std::move(base_config)),
@@ -79,7 +79,7 @@ int Run(std::string_view service, std::string_view default_migration_dirs, const
     try {
         config::EnvReader env;
         log::SetLevel(env.String("LOG_LEVEL", "info"));
-        auto base = ReadBase(env, service, default_migration_dirs);
+        auto base = ReadBaseConfig(env, service, default_migration_dirs);
         Runtime rt(std::string(service), std::move(base), std::move(env));
         MigrateWhenReachable(rt.base);
         wire(rt);

@@ -52,6 +52,9 @@ std::string ToBase64(const unsigned char* data, std::size_t size) {
 }
 
 std::optional<std::vector<unsigned char>> FromBase64(std::string_view text) {
+    if (text.empty()) {
+        return std::vector<unsigned char>{};  // an empty vector's data() is null, which sodium must not get
+    }
     std::vector<unsigned char> out(text.size());
     std::size_t size = 0;
     if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &size, nullptr, kVariant) != 0) {

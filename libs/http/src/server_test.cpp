@@ -152,6 +152,23 @@ TEST_F(ServerTest, CountsRequestsPerRouteAndStatus) {
         << text;
 }
 
+// Found while writing fuzz/http_fuzz.cpp: the method label was the text of any method the client
+// made up, so each new one added a metrics series for good (memory without bound, /metrics too).
+TEST_F(ServerTest, MadeUpMethodsShareOneMetricsLabel) {
+    for (int i = 0; i < 3; ++i) {
+        Request req;
+        req.method_string("MADEUP" + std::to_string(i));
+        req.target("/nope");
+        req.version(11);
+        const auto res = asio::co_spawn(io_, server_->Dispatch(req, "r"), asio::use_future).get();
+        EXPECT_EQ(res.result(), Status::not_found);
+    }
+    const auto text = metrics_.Render();
+    EXPECT_NE(text.find(R"(http_requests_total{route="unmatched",method="other",status="404"} 3)"), std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("MADEUP"), std::string::npos) << text;
+}
+
 TEST_F(ServerTest, UpstreamSurvivesTheServiceRestarting) {
     // Park several keep-alive connections, then restart the service on the same port.
     for (int i = 0; i < 4; ++i) {

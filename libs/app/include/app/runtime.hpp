@@ -30,6 +30,10 @@ struct BaseConfig {
     std::vector<std::filesystem::path> migration_dirs;     // MIGRATIONS_DIRS, colon-separated
 };
 
+/// Reads BaseConfig (throws config::ConfigError for a setting present but unusable);
+/// `migrations` is the colon-separated default of MIGRATIONS_DIRS.
+[[nodiscard]] BaseConfig ReadBaseConfig(config::EnvReader& env, std::string_view service, std::string_view migrations);
+
 class Runtime {
    public:
     Runtime(std::string service, BaseConfig base, config::EnvReader env);

@@ -22,6 +22,7 @@ struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
     std::uint64_t body_limit = 1024 * 1024;
+    std::uint32_t header_limit = 16 * 1024;
     std::chrono::milliseconds read_timeout{10'000};  // for a whole request once its first byte came
     std::chrono::milliseconds idle_timeout{60'000};  // keep-alive connection with no request
     // After answering a request it could not read whole (413, 400), the server stops writing but
@@ -54,6 +55,17 @@ class Server {
     /// Stops accepting, closes idle connections, and lets requests in flight finish.
     void Stop();
     [[nodiscard]] std::uint16_t Port() const noexcept { return port_; }
+    [[nodiscard]] const ServerOptions& Options() const noexcept { return options_; }
+
+    /// What happens to a request once it is read, without the socket: routing, the token check,
+    /// the handler, exceptions to statuses, metrics. Serve calls it for every request that is not
+    /// a WebSocket upgrade; the fuzz targets (fuzz/) call it directly.
+    [[nodiscard]] boost::asio::awaitable<Response> Dispatch(const Request& request, std::string request_id,
+                                                            std::string client_address = {});
+    /// For a request on a WebSocket route: the refusal to send instead of upgrading (not an upgrade,
+    /// missing or bad token), or nullopt with ctx.user_id set on kAuthenticated routes.
+    [[nodiscard]] std::optional<Response> CheckUpgrade(const Request& request, const Router::Match& match,
+                                                       Context& ctx) const;
 
    private:
     struct Session;
@@ -61,8 +73,6 @@ class Server {
     boost::asio::awaitable<void> Serve(std::shared_ptr<Session> session);
     /// Half-closes the connection and discards what the client still sends (see linger_bytes).
     boost::asio::awaitable<void> LingeringClose(Session& session);
-    boost::asio::awaitable<Response> Dispatch(const Request& request, std::string request_id,
-                                              std::string client_address);
     /// Serves a WebSocket route: token check, upgrade, then the route's handler until it returns.
     boost::asio::awaitable<void> Upgrade(const std::shared_ptr<Session>& session, const Request& request,
                                          const std::string& request_id, const Router::Match& match);
@@ -80,6 +90,9 @@ class Server {
     bool accepting_ = false;                // the accept loop still runs
     std::condition_variable all_finished_;  // sessions_ empty and !accepting_
 };
+
+/// The client's X-Request-ID when it is safe to carry on, else a fresh one.
+[[nodiscard]] std::string RequestIdOf(const Request& request);
 
 /// Adds `/healthz`, `/readyz` (200 when `ready` says so, else 503) and `/metrics`.
 void AddOpsRoutes(Router& router, metrics::Registry& metrics, std::function<boost::asio::awaitable<bool>()> ready);
