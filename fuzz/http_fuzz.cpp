@@ -46,7 +46,7 @@ sn::redis::Options NoRedis() {
 
 sn::amqp::ConnectionOptions NoBroker() {
     sn::amqp::ConnectionOptions options;
-    options.port = 1;
+    options.addresses = {{"127.0.0.1", 1}};
     return options;
 }
 
