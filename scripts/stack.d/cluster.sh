@@ -477,7 +477,7 @@ profile_ps() {
 
 profile_env() {
     cat <<EOF
-export AMQP_URL='$(svc_amqp_url)' AMQP_URLS='$(svc_amqp_url | tr , ' ')'
+export AMQP_URL='$(svc_amqp_url)'
 export REDIS_URL='$(svc_redis_url)' REDIS_MASTER=$REDIS_MASTER
 export RABBITMQ_PORT=$(topo_field "${RMQ_NODES[0]}" port)
 export HAPROXY_SOCKET='$CL/haproxy.sock' CLUSTER_TOPOLOGY='$TOPOLOGY'

@@ -80,16 +80,32 @@ def pg_primary():
     return primaries[0] if len(primaries) == 1 else None
 
 
-def redis_role(port):
-    out = subprocess.run(["redis-cli", "-p", str(port), "role"], capture_output=True, text=True, timeout=10).stdout
+def topology():
+    """{name: {"role", "host", "port"}} of deploy/cluster.topology (what scripts/stack generated from)."""
+    parts = {}
+    with open(os.environ.get("CLUSTER_TOPOLOGY", "deploy/cluster.topology")) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 4 and not fields[0].startswith("#"):
+                parts[fields[0]] = {"role": fields[1], "host": fields[2], "port": fields[3]}
+    return parts
+
+
+def redis_role(name):
+    part = topology()[name]
+    out = subprocess.run(["redis-cli", "-h", part["host"], "-p", part["port"], "role"], capture_output=True,
+                         text=True, timeout=10).stdout
     return out.split("\n")[0].strip()
 
 
 def redis_primary():
-    """The Redis component Sentinel names as primary now."""
-    port = subprocess.run(["redis-cli", "-p", "56380", "sentinel", "get-master-addr-by-name", "sn-redis"],
-                          capture_output=True, text=True, timeout=10).stdout.split()[-1]
-    return {"56379": "redis-1", "56479": "redis-2"}[port]
+    """The Redis component the first sentinel names as primary now."""
+    parts = topology()
+    sentinel = next(p for p in parts.values() if p["role"] == "sentinel")
+    host, port = subprocess.run(["redis-cli", "-h", sentinel["host"], "-p", sentinel["port"], "sentinel",
+                                 "get-master-addr-by-name", "sn-redis"],
+                                capture_output=True, text=True, timeout=10).stdout.split()
+    return next(n for n, p in parts.items() if p["role"] == "redis" and (p["host"], p["port"]) == (host, port))
 
 
 # --------------------------------------------------------------------------
@@ -235,7 +251,7 @@ def test_2_kill_the_postgresql_primary(pairs):
     run_round("postgresql primary killed", pairs, inject, recover)
 
 
-# Addresses of the RabbitMQ nodes (deploy/cluster.topology); the rules match only those.
+# The partition's rules match only the RabbitMQ nodes' own addresses (deploy/cluster.topology).
 NFT_TABLE = "sn_fault_partition"
 
 
@@ -244,13 +260,7 @@ def nft(script):
 
 
 def rabbit_addresses():
-    hosts = {}
-    with open(os.environ.get("CLUSTER_TOPOLOGY", "deploy/cluster.topology")) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 4 and parts[1] == "rabbitmq":
-                hosts[parts[0]] = parts[2]
-    return hosts
+    return {n: p["host"] for n, p in topology().items() if p["role"] == "rabbitmq"}
 
 
 def test_3_partition_one_rabbitmq_node(pairs):
@@ -301,8 +311,7 @@ def test_4_kill_a_copy_of_each_service_and_the_redis_primary(pairs):
 
     def recover():
         stack("start", state["redis"])
-        port = 56379 if state["redis"] == "redis-1" else 56479
-        wait_for(lambda: redis_role(port) == "slave", timeout=60, desc=f"{state['redis']} back as a replica")
+        wait_for(lambda: redis_role(state["redis"]) == "slave", timeout=60, desc=f"{state['redis']} back as a replica")
         for name in ("backend", "dialogs", "counters"):
             wait_for(lambda n=name: stack("pid", n, check=False).returncode == 0, timeout=60, desc=f"{name} restarted")
 
