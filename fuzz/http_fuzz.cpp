@@ -25,7 +25,7 @@
 #include "http/client.hpp"
 #include "http/server.hpp"
 #include "common/log.hpp"
-#include "live/live_feed.hpp"
+#include "live/live_channel.hpp"
 #include "redis/pool.hpp"
 #include "storage/user_repository.hpp"
 
@@ -64,13 +64,18 @@ struct Services {
           counters_upstream(io.get_executor(), kClosedPort),
           cache(io.get_executor(), NoRedis(), 1),
           feed(db, cache, 10'000, metrics),
-          live(NoBroker(), metrics),
+          live(backend::FeedLiveSource(), NoBroker(), metrics),
+          live_dialogs(backend::DialogLiveSource(), NoBroker(), metrics),
+          hashes(32),
+          limiter(cache, backend::LoginLimits{}, metrics),
+          passwords{hashes, limiter, metrics.GetCounter("password_hashes_refused_total", "Refused hashes.")},
           sender(db, {}, dialogs::SendInBatches(metrics)) {
-        backend::AddUserRoutes(backend_router, users, signer);
+        backend::AddUserRoutes(backend_router, users, signer, passwords);
         backend::AddGatewayRoutes(backend_router, users, dialogs_upstream, counters_upstream);
         backend::AddFriendRoutes(backend_router, db, feed);
         backend::AddPostRoutes(backend_router, db, feed);
-        backend::AddLiveFeedRoute(backend_router, live);
+        backend::AddLiveRoute(backend_router, "/post/feed/posted", live);
+        backend::AddLiveRoute(backend_router, "/dialog/live", live_dialogs);
         dialogs::AddDialogRoutes(dialogs_router, db, sender, true);
         counters::AddCounterRoutes(counters_router, db);
         for (auto* router : {&backend_router, &dialogs_router, &counters_router}) {
@@ -93,7 +98,11 @@ struct Services {
     http::Upstream counters_upstream;
     sn::redis::Pool cache;
     backend::feed::FeedService feed;
-    backend::LiveFeed live;
+    backend::LiveChannel live;
+    backend::LiveChannel live_dialogs;
+    sn::auth::HashAdmission hashes;
+    backend::LoginLimiter limiter;
+    backend::Passwords passwords;
     dialogs::MessageSender sender;
     http::Router backend_router;
     http::Router dialogs_router;
