@@ -4,8 +4,8 @@
 // (a line that is missing leaves its variable unset). A bad value must be a ConfigError or
 // std::invalid_argument, which the service prints before it exits; anything else is a finding,
 // and so is a URL password that survives the masking of the printed configuration.
-#include <cstdint>
 #include <boost/json/serialize.hpp>
+#include <cstdint>
 #include <cstdlib>
 
 #include "amqp/connection_options.hpp"
@@ -21,18 +21,29 @@ namespace {
 using sn::fuzz::Fail;
 
 constexpr std::string_view kNames[] = {
-    "AMQP_URL",         "REDIS_URL",          "HTTP_HOST",          "HTTP_PORT",
-    "THREADS",          "PG_DSN",             "PG_POOL_SIZE",       "PG_STATEMENT_TIMEOUT_MS",
-    "OUTBOX_BATCH",     "OUTBOX_BATCH_BYTES", "CONSUMER_PREFETCH",  "CONSUMER_BATCH",
-    "CONSUMER_LINGER_MS", "INBOX_RETENTION_HOURS", "INBOX_PRUNE_INTERVAL_MS", "MIGRATIONS_DIRS",
+    "AMQP_URL",
+    "REDIS_URL",
+    "HTTP_HOST",
+    "HTTP_PORT",
+    "THREADS",
+    "PG_DSN",
+    "PG_POOL_SIZE",
+    "PG_STATEMENT_TIMEOUT_MS",
+    "OUTBOX_BATCH",
+    "OUTBOX_BATCH_BYTES",
+    "CONSUMER_PREFETCH",
+    "CONSUMER_BATCH",
+    "CONSUMER_LINGER_MS",
+    "INBOX_RETENTION_HOURS",
+    "INBOX_PRUNE_INTERVAL_MS",
+    "MIGRATIONS_DIRS",
 };
 
 // A password written in the URL as itself (`:password@`, once) must not be in what is printed.
 // (Without userinfo the options keep the default password, which may well be in the host name.)
 void CheckMasked(std::string_view url, const std::string& password) {
     const std::string written = ":" + password + "@";
-    if (password.size() < 4 || url.find(written) == std::string_view::npos ||
-        url.find(written) != url.rfind(written)) {
+    if (password.size() < 4 || url.find(written) == std::string_view::npos || url.find(written) != url.rfind(written)) {
         return;
     }
     if (sn::config::MaskUrlPassword(url).find(written) != std::string::npos) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "common/log.hpp"
 #include "feed/feed_service.hpp"
 #include "fuzz_support.hpp"
 #include "handlers/counters.hpp"
@@ -24,7 +25,6 @@
 #include "handlers/users.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
-#include "common/log.hpp"
 #include "live/live_channel.hpp"
 #include "redis/pool.hpp"
 #include "storage/user_repository.hpp"
@@ -144,8 +144,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     auto& services = TheServices();
     auto& server = *services.servers[data[0] % services.servers.size()];
-    const auto text = sn::fuzz::WithToken(std::string(reinterpret_cast<const char*>(data) + 1, size - 1),
-                                          services.token);
+    const auto text =
+        sn::fuzz::WithToken(std::string(reinterpret_cast<const char*>(data) + 1, size - 1), services.token);
     asio::const_buffer rest(text.data(), text.size());
     // Pipelined requests, as Serve reads them from one connection; at most a few per input.
     for (int requests = 0; requests < 4 && rest.size() > 0; ++requests) {
@@ -167,7 +167,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto request_id = http::RequestIdOf(request);
         const auto target = request.target();
         const auto path = target.substr(0, target.find('?'));
-        const auto match = (data[0] % 3 == 0 ? services.backend_router
+        const auto match = (data[0] % 3 == 0   ? services.backend_router
                             : data[0] % 3 == 1 ? services.dialogs_router
                                                : services.counters_router)
                                .Find(request.method(), path);

@@ -18,8 +18,7 @@ using sn::fuzz::Fail;
 
 template <typename Event>
 void CheckIds(const Event& event, std::string_view body) {
-    if (!sn::ids::IsUuid(event.event_id) || !sn::ids::IsUuid(event.author_id) ||
-        !sn::ids::IsUuid(event.recipient_id)) {
+    if (!sn::ids::IsUuid(event.event_id) || !sn::ids::IsUuid(event.author_id) || !sn::ids::IsUuid(event.recipient_id)) {
         Fail("event with ids that are not UUIDs accepted", body);
     }
     if (event.message_ids.empty() || event.message_ids.size() > sn::saga::kMaxMessagesPerEvent) {

@@ -48,8 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::array<unsigned char, crypto_sign_BYTES> signature{};
         crypto_sign_detached(signature.data(), nullptr, reinterpret_cast<const unsigned char*>(head.data()),
                              head.size(), keys->pair.secret_key.data());
-        token = head + "." +
-                Base64Url(std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
+        token =
+            head + "." + Base64Url(std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
     }
     if (const auto subject = verifier.Verify(token, now)) {
         if (!sn::ids::IsUuid(*subject)) {

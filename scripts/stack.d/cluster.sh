@@ -20,16 +20,23 @@ PGAF_PARTITION_TIMEOUT=5         # s: a primary cut off from monitor and standby
 # The topology file
 # ---------------------------------------------------------------------------
 
-topo_lines() { grep -v '^[[:space:]]*\(#\|$\)' "$TOPOLOGY"; }
-topo_names() { topo_lines | awk -v role="$1" '$2 == role {print $1}'; }
+# The file is read once: name -> role, host, port, and its options as " key=value key=value ".
+declare -A TOPO_ROLE=() TOPO_HOST=() TOPO_PORT=() TOPO_OPTS=()
+TOPO_ORDER=()
+while read -r name role host port opts; do
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    TOPO_ROLE[$name]="$role" TOPO_HOST[$name]="$host" TOPO_PORT[$name]="$port" TOPO_OPTS[$name]=" $opts "
+    TOPO_ORDER+=("$name")
+done <"$TOPOLOGY"
+
+topo_names() { local n; for n in "${TOPO_ORDER[@]}"; do [ "${TOPO_ROLE[$n]}" != "$1" ] || echo "$n"; done; }
 topo_field() {   # NAME host|port|role
-    local col; case "$2" in role) col=2 ;; host) col=3 ;; port) col=4 ;; esac
-    topo_lines | awk -v name="$1" -v col="$col" '$1 == name {print $col; found=1} END {exit !found}' \
-        || die "$TOPOLOGY: no component $1"
+    [ -n "${TOPO_ROLE[$1]:-}" ] || die "$TOPOLOGY: no component $1"
+    case "$2" in role) echo "${TOPO_ROLE[$1]}" ;; host) echo "${TOPO_HOST[$1]}" ;; port) echo "${TOPO_PORT[$1]}" ;; esac
 }
 topo_option() {  # NAME KEY [DEFAULT]
-    local value
-    value="$(topo_lines | awk -v name="$1" -v key="$2" '$1 == name {for (i = 5; i <= NF; i++) if (index($i, key "=") == 1) print substr($i, length(key) + 2)}')"
+    local opts="${TOPO_OPTS[$1]:-}" value=""
+    [[ "$opts" == *" $2="* ]] && { value="${opts#* "$2"=}"; value="${value%% *}"; }
     echo "${value:-${3:-}}"
 }
 host_port() { echo "$(topo_field "$1" host):$(topo_field "$1" port)"; }
@@ -354,7 +361,11 @@ profile_init() {
 }
 
 profile_ports() {
-    topo_lines | awk '{print $4; for (i = 5; i <= NF; i++) if ($i ~ /^(dist|dialogs|counters|stats)=/) print substr($i, index($i, "=") + 1)}' | sort -u
+    local n key
+    for n in "${TOPO_ORDER[@]}"; do
+        echo "${TOPO_PORT[$n]}"
+        for key in dist dialogs counters stats; do topo_option "$n" "$key"; done
+    done | grep . | sort -u
 }
 
 # Engine nodes stay down when they die, as a dead host would, until `scripts/stack start NAME`;

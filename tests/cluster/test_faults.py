@@ -103,7 +103,7 @@ def redis_primary():
     parts = topology()
     sentinel = next(p for p in parts.values() if p["role"] == "sentinel")
     host, port = subprocess.run(["redis-cli", "-h", sentinel["host"], "-p", sentinel["port"], "sentinel",
-                                 "get-master-addr-by-name", "sn-redis"],
+                                 "get-master-addr-by-name", os.environ.get("REDIS_MASTER", "sn-redis")],
                                 capture_output=True, text=True, timeout=10).stdout.split()
     return next(n for n, p in parts.items() if p["role"] == "redis" and (p["host"], p["port"]) == (host, port))
 

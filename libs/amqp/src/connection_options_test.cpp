@@ -47,8 +47,7 @@ TEST(ParseUrl, Ipv6AndQueryParameters) {
 TEST(ParseUrl, OneUrlPerClusterNode) {
     const ConnectionOptions options =
         ParseUrl("amqp://u:p@10.0.0.1:5672/saga,amqp://u:p@10.0.0.2:5673/saga,amqp://u:p@[::1]/saga");
-    EXPECT_EQ(options.addresses,
-              (std::vector<Address>{{"10.0.0.1", 5672}, {"10.0.0.2", 5673}, {"::1", 5672}}));
+    EXPECT_EQ(options.addresses, (std::vector<Address>{{"10.0.0.1", 5672}, {"10.0.0.2", 5673}, {"::1", 5672}}));
     EXPECT_EQ(options.user, "u");
     EXPECT_EQ(options.vhost, "saga");
     EXPECT_EQ(Endpoint(options), "10.0.0.1:5672,10.0.0.2:5673,[::1]:5672/saga");

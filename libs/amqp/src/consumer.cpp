@@ -2,9 +2,9 @@
 
 #include <stdexcept>
 
+#include "amqp/connection.hpp"
 #include "backoff.hpp"
 #include "common/log.hpp"
-#include "amqp/connection.hpp"
 
 namespace sn::amqp {
 namespace {

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "common/log.hpp"
 #include "amqp/connection.hpp"
+#include "common/log.hpp"
 
 namespace sn::amqp {
 namespace {

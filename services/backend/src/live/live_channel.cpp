@@ -132,8 +132,7 @@ void LiveChannel::ConsumeOnce() {
                     if (change.bind) {
                         amqp_queue_bind(state, kChannel, Bytes(queue), Bytes(exchange), Bytes(key), amqp_empty_table);
                     } else {
-                        amqp_queue_unbind(state, kChannel, Bytes(queue), Bytes(exchange), Bytes(key),
-                                          amqp_empty_table);
+                        amqp_queue_unbind(state, kChannel, Bytes(queue), Bytes(exchange), Bytes(key), amqp_empty_table);
                     }
                     connection.CheckLastReply(change.bind ? "queue.bind" : "queue.unbind");
                 }
