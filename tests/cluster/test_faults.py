@@ -251,8 +251,10 @@ def test_2_kill_the_postgresql_primary(pairs):
     run_round("postgresql primary killed", pairs, inject, recover)
 
 
-# The partition's rules match only the RabbitMQ nodes' own addresses (deploy/cluster.topology).
-NFT_TABLE = "sn_fault_partition"
+# The partition's rules match only the RabbitMQ nodes' own addresses (deploy/cluster.topology); the
+# table is named after them, so clusters of two topologies on one machine do not share it.
+def nft_table():
+    return "sn_fault_partition_" + min(rabbit_addresses().values()).replace(".", "_")
 
 
 def nft(script):
@@ -265,12 +267,13 @@ def rabbit_addresses():
 
 def test_3_partition_one_rabbitmq_node(pairs):
     hosts = rabbit_addresses()
+    table = nft_table()
     state = {}
 
     def inject():
         state["node"] = cut = queue_leader()
         others = ", ".join(h for n, h in hosts.items() if n != cut)
-        nft(f"""table inet {NFT_TABLE} {{
+        nft(f"""table inet {table} {{
     chain out {{
         type filter hook output priority 0; policy accept;
         ip saddr {hosts[cut]} ip daddr {{ {others} }} drop
@@ -286,7 +289,7 @@ def test_3_partition_one_rabbitmq_node(pairs):
         return f"{cut} ({hosts[cut]}) cut off from {others}"
 
     def recover():
-        nft(f"delete table inet {NFT_TABLE}\n")
+        nft(f"delete table inet {table}\n")
         state["cut"] = False
         wait_for(lambda: running_rabbit_nodes(next(n for n in RMQ_NODES if n != state["node"])) == set(RMQ_NODES),
                  timeout=120, desc="the partition healed")
@@ -295,7 +298,7 @@ def test_3_partition_one_rabbitmq_node(pairs):
         run_round("rabbitmq node partitioned", pairs, inject, recover)
     finally:
         if state.get("cut"):
-            subprocess.run(["nft", "delete", "table", "inet", NFT_TABLE], timeout=10)
+            subprocess.run(["nft", "delete", "table", "inet", table], timeout=10)
 
 
 def test_4_kill_a_copy_of_each_service_and_the_redis_primary(pairs):
