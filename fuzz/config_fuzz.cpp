@@ -40,10 +40,12 @@ constexpr std::string_view kNames[] = {
 };
 
 // A password written in the URL as itself (`:password@`, once) must not be in what is printed.
-// (Without userinfo the options keep the default password, which may well be in the host name.)
+// (Without userinfo the options keep the default password, which may well be elsewhere in the URL:
+// the default is no secret.)
 void CheckMasked(std::string_view url, const std::string& password) {
     const std::string written = ":" + password + "@";
-    if (password.size() < 4 || url.find(written) == std::string_view::npos || url.find(written) != url.rfind(written)) {
+    if (password.size() < 4 || password == sn::amqp::ConnectionOptions{}.password ||
+        url.find(written) == std::string_view::npos || url.find(written) != url.rfind(written)) {
         return;
     }
     if (sn::config::MaskUrlPassword(url).find(written) != std::string::npos) {

@@ -49,6 +49,9 @@ ConnectionOptions ParseOne(std::string_view url) {
     // "" and "/" both mean the default vhost (the URI spec makes "/" the empty vhost, which no one
     // uses); any other vhost is one percent-encoded segment, so "/%2f" is "/" too.
     const std::string_view path = view.encoded_path();
+    if (!path.empty() && path.front() != '/') {
+        Invalid("the vhost must follow the host or port after a '/'");
+    }
     if (path.size() > 1) {
         if (view.segments().size() != 1) {
             Invalid("vhost must be a single path segment (encode '/' as %2f)");

@@ -68,6 +68,14 @@ TEST(ParseUrl, RejectsBadUrls) {
     }
 }
 
+// Boost.URL 1.81 takes what follows a port or an IPv6 literal as a path even without its '/', and
+// the vhost would then be that text less its first character (found by config_fuzz).
+TEST(ParseUrl, RejectsAPathWithoutItsSlash) {
+    for (const char* url : {"amqp://host:5672vhost", "amqp://[::1]vhost", "amqp://[::1]:5672x"}) {
+        EXPECT_THROW((void)ParseUrl(url), std::invalid_argument) << url;
+    }
+}
+
 TEST(ParseUrl, ErrorsDoNotLeakThePassword) {
     try {
         (void)ParseUrl("amqp://u:topsecret@host:99999/");
