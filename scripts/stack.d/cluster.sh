@@ -51,28 +51,35 @@ INFRA=(pg-monitor "${PG_NODES[@]}" "${RMQ_NODES[@]}" "${REDIS_NODES[@]}" "${SENT
 ALL_SERVICES=(dialogs counters backend)
 EXTRA_SERVICES=(dialogs-2 counters-2 backend-2)   # in this profile they run too
 
+# Per-service credentials as in the single profile (scripts/stack_credentials.sh): roles made on the
+# primary, users on one RabbitMQ node; every pgpass file lists every PostgreSQL of the topology.
+CREDS_PG_ENDPOINTS=()
+for node in pg-monitor "${PG_NODES[@]}"; do CREDS_PG_ENDPOINTS+=("$(host_port "$node")"); done
+PG_CREDENTIALS_MARK="$PG_ROOT/sn_credentials_applied"
+CREDS_AMQP_ADDRESSES=()
+for node in "${RMQ_NODES[@]}"; do CREDS_AMQP_ADDRESSES+=("$(host_port "$node")"); done
+CREDS_AMQP_MARK="$CL/${RMQ_NODES[0]}/mnesia/sn-credentials.sha"
+# shellcheck source=../stack_credentials.sh
+. "$REPO_DIR/scripts/stack_credentials.sh"
+# pg_auto_failover's own logins (keepers to the monitor and to their PostgreSQL, the standby's
+# replication and pg_rewind, the monitor's health checks) take their passwords from a pgpass file
+# of the postgres OS user: the secrets folder is root's alone.
+PGAF_ROLES=(postgres pgautofailover_replicator pgautofailover_monitor autoctl_node)
+PGAF_PGPASS="$PGAF_HOME/.pgpass"
+
 service_port() { topo_field "$1" port; }
 profile_autostarts() { return 0; }
 client_port() { if [ "${1:-backend}" = backend ]; then topo_field haproxy port; else topo_option haproxy "$1"; fi; }
 
 # libpq tries the hosts in turn and keeps the one that takes writes (the primary, whichever it is now).
-pg_dsn() {
+pg_dsn() {  # DB USER
     local -a hosts=() ports=() node
     for node in "${PG_NODES[@]}"; do hosts+=("$(topo_field "$node" host)"); ports+=("$(topo_field "$node" port)"); done
-    echo "host=$(join_by , "${hosts[@]}") port=$(join_by , "${ports[@]}") dbname=$1 user=postgres target_session_attrs=${2:-read-write} connect_timeout=2"
+    echo "host=$(join_by , "${hosts[@]}") port=$(join_by , "${ports[@]}") dbname=$1 user=$2 target_session_attrs=read-write connect_timeout=2"
 }
-admin_pg_dsn() { pg_dsn "$1"; }
-# The cluster still trusts loopback logins and uses RabbitMQ's guest (per-service users: single.sh).
-svc_credentials_env() {
-    echo "PG_DSN=$(pg_dsn "$1")"
-    echo "AMQP_URL=$(svc_amqp_url)"
-    [ "$1" != counters ] || echo "RECONCILE_DIALOGS_DSN=$(pg_dsn dialogs)"   # the periodic reconciliation
-}
-svc_amqp_url() {
-    local -a urls=() node
-    for node in "${RMQ_NODES[@]}"; do urls+=("amqp://guest:guest@$(host_port "$node")/"); done
-    join_by , "${urls[@]}"
-}
+admin_pg_dsn() { pg_dsn "$1" postgres; }
+svc_pg_dsn() { pg_dsn "$1" "$2"; }
+svc_credentials_env() { creds_service_env "$1"; }
 svc_redis_url() {
     local -a addrs=() node
     for node in "${SENTINELS[@]}"; do addrs+=("$(host_port "$node")"); done
@@ -87,7 +94,7 @@ svc_upstream_url() { echo "http://$(topo_field haproxy host):$(client_port "$1")
 # Its config, state and pid files live in the data folder (the pid files' default is /tmp).
 pgaf_env_pairs() {
     printf '%s\n' "HOME=$PGAF_HOME" "XDG_CONFIG_HOME=$PGAF_HOME/config" "XDG_DATA_HOME=$PGAF_HOME/share" \
-        "XDG_RUNTIME_DIR=$PGAF_HOME/run" "PATH=$PG_BIN:/usr/bin:/bin"
+        "XDG_RUNTIME_DIR=$PGAF_HOME/run" "PATH=$PG_BIN:/usr/bin:/bin" "PGPASSFILE=$PGAF_PGPASS"
 }
 pgaf() {
     local -a envs; mapfile -t envs < <(pgaf_env_pairs)
@@ -97,11 +104,44 @@ monitor_uri() { echo "postgres://autoctl_node@$(host_port pg-monitor)/pg_auto_fa
 monitor_dsn() { echo "host=$(topo_field pg-monitor host) port=$(topo_field pg-monitor port) user=postgres dbname=pg_auto_failover"; }
 monitor_psql() { "$PG_BIN/psql" "$(monitor_dsn)" -qAt "$@"; }
 
+# pg_hba.conf is ours (pg_autoctl's edits are off: --skip-pg-hba, hba_level skip): every host of
+# the topology may connect, replication included, with a password once the roles have them.
+pg_write_hba() {
+    local -a cidrs; mapfile -t cidrs < <(for n in "${TOPO_ORDER[@]}"; do echo "${TOPO_HOST[$n]}"; done | sort -u |
+        awk '{ print $0 (index($0, ":") ? "/128" : "/32") }')
+    creds_write_pg_hba "$PG_ROOT/$1" "${cidrs[@]}"
+}
+pgaf_skip_hba() {
+    [ "$(pgaf config get --pgdata "$PG_ROOT/$1" postgresql.hba_level 2>/dev/null)" = skip ] ||
+        pgaf config set --pgdata "$PG_ROOT/$1" postgresql.hba_level skip >/dev/null
+}
+pgaf_write_pgpass() {
+    local role
+    for role in "${PGAF_ROLES[@]}"; do creds_pgpass_lines "$role" "*:*"; done | creds_write_file "$PGAF_PGPASS"
+    chown postgres:postgres "$PGAF_PGPASS"
+}
+# pg_auto_failover's roles get their passwords (on the primary, and on the monitor) before pg_hba
+# asks for them (creds_setup_postgres, then profile_require_pg_passwords).
+pgaf_set_passwords() {
+    { creds_password_sql pgautofailover_replicator; creds_password_sql pgautofailover_monitor; } |
+        creds_psql postgres -f - >/dev/null
+    { creds_password_sql postgres; creds_password_sql autoctl_node; } |
+        "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$(monitor_dsn)" -f - >/dev/null
+}
+profile_require_pg_passwords() {
+    local node
+    for node in pg-monitor "${PG_NODES[@]}"; do
+        pg_write_hba "$node"
+        (cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" reload -s -D "$PG_ROOT/$node") >/dev/null 2>&1 ||
+            log "warning: $node did not reload its pg_hba.conf (not running?); it reads it when it starts"
+    done
+}
+
 init_pg_monitor() {
     [ -f "$PG_ROOT/pg-monitor/PG_VERSION" ] && return 0
     log "pg_auto_failover: creating the monitor"
     pgaf create monitor --pgdata "$PG_ROOT/pg-monitor" --pgport "$(topo_field pg-monitor port)" \
-        --hostname "$(topo_field pg-monitor host)" --auth trust --no-ssl --pgctl "$PG_BIN/pg_ctl" \
+        --hostname "$(topo_field pg-monitor host)" --auth trust --skip-pg-hba --no-ssl --pgctl "$PG_BIN/pg_ctl" \
         >"$LOG_DIR/pg-monitor-create.log" 2>&1 || pg_create_failed pg-monitor
 }
 
@@ -118,7 +158,7 @@ init_pg_node() {
     log "pg_auto_failover: creating $node"
     pgaf create postgres --pgdata "$pgdata" --pgport "$(topo_field "$node" port)" \
         --hostname "$(topo_field "$node" host)" --listen "$(topo_field "$node" host)" --name "$node" \
-        --monitor "$(monitor_uri)" --auth trust --no-ssl --pgctl "$PG_BIN/pg_ctl" \
+        --monitor "$(monitor_uri)" --auth trust --skip-pg-hba --no-ssl --pgctl "$PG_BIN/pg_ctl" \
         >"$LOG_DIR/$node-create.log" 2>&1 || pg_create_failed "$node"
     pgaf config set --pgdata "$pgdata" timeout.network_partition_timeout "$PGAF_PARTITION_TIMEOUT" >/dev/null
     # Our settings in a file of their own, included last (a clone copies both from the primary).
@@ -144,7 +184,9 @@ EOF
 # Nodes are created one at a time: a standby can only clone a primary whose keeper runs.
 start_postgres() {
     install -d -o postgres -g postgres -m 700 "$PG_ROOT" "$PGAF_HOME" "$PGAF_HOME/run"
+    pgaf_write_pgpass
     init_pg_monitor
+    pg_write_hba pg-monitor
     start_components pg-monitor
     wait_ready pg-monitor
     local setting changed=0
@@ -158,6 +200,7 @@ start_postgres() {
     local node
     for node in "${PG_NODES[@]}"; do
         init_pg_node "$node"
+        pgaf_skip_hba "$node"
         profile_before_start "$node"
         start_components "$node"
         wait_ready "$node"
@@ -418,7 +461,12 @@ profile_start_infra() {
     wait_for "a Redis primary known to the sentinels" redis_primary
 }
 
-profile_after_infra() { ensure_databases "$(admin_pg_dsn postgres)"; }
+profile_after_infra() {
+    ensure_databases "$(admin_pg_dsn postgres)"
+    pgaf_set_passwords
+    creds_setup_postgres
+    creds_setup_rabbitmq
+}
 
 # HAProxy must have seen the copies healthy before clients are told the cluster is up.
 profile_after_services() {
@@ -446,7 +494,7 @@ recover_crashed_primary() {
 # A node that died leaves pid files that only it could have removed: nothing else uses them.
 profile_before_start() {
     case "$(topo_field "$1" role 2>/dev/null)" in
-        postgres) [ "$(component_state "$1")" = RUNNING ] || recover_crashed_primary "$1" ;;
+        postgres) [ "$(component_state "$1")" = RUNNING ] || { pg_write_hba "$1"; recover_crashed_primary "$1"; } ;;
         rabbitmq) [ "$(component_state "$1")" = RUNNING ] || rm -f "$CL/$1/mnesia/$(rmq_node_name "$1").pid" ;;
     esac
 }
@@ -488,7 +536,7 @@ profile_ps() {
 
 profile_env() {
     cat <<EOF
-export AMQP_URL='$(svc_amqp_url)'
+$(creds_env)
 export REDIS_URL='$(svc_redis_url)' REDIS_MASTER=$REDIS_MASTER
 export RABBITMQ_PORT=$(topo_field "${RMQ_NODES[0]}" port)
 export HAPROXY_SOCKET='$CL/haproxy.sock' CLUSTER_TOPOLOGY='$TOPOLOGY'
