@@ -141,7 +141,7 @@ init_pg_monitor() {
     [ -f "$PG_ROOT/pg-monitor/PG_VERSION" ] && return 0
     log "pg_auto_failover: creating the monitor"
     pgaf create monitor --pgdata "$PG_ROOT/pg-monitor" --pgport "$(topo_field pg-monitor port)" \
-        --hostname "$(topo_field pg-monitor host)" --auth trust --skip-pg-hba --no-ssl --pgctl "$PG_BIN/pg_ctl" \
+        --hostname "$(topo_field pg-monitor host)" --skip-pg-hba --no-ssl --pgctl "$PG_BIN/pg_ctl" \
         >"$LOG_DIR/pg-monitor-create.log" 2>&1 || pg_create_failed pg-monitor
 }
 
@@ -158,7 +158,7 @@ init_pg_node() {
     log "pg_auto_failover: creating $node"
     pgaf create postgres --pgdata "$pgdata" --pgport "$(topo_field "$node" port)" \
         --hostname "$(topo_field "$node" host)" --listen "$(topo_field "$node" host)" --name "$node" \
-        --monitor "$(monitor_uri)" --auth trust --skip-pg-hba --no-ssl --pgctl "$PG_BIN/pg_ctl" \
+        --monitor "$(monitor_uri)" --skip-pg-hba --no-ssl --pgctl "$PG_BIN/pg_ctl" \
         >"$LOG_DIR/$node-create.log" 2>&1 || pg_create_failed "$node"
     pgaf config set --pgdata "$pgdata" timeout.network_partition_timeout "$PGAF_PARTITION_TIMEOUT" >/dev/null
     # Our settings in a file of their own, included last (a clone copies both from the primary).
