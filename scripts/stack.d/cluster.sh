@@ -51,28 +51,23 @@ INFRA=(pg-monitor "${PG_NODES[@]}" "${RMQ_NODES[@]}" "${REDIS_NODES[@]}" "${SENT
 ALL_SERVICES=(dialogs counters backend)
 EXTRA_SERVICES=(dialogs-2 counters-2 backend-2)   # in this profile they run too
 
+# Per-service credentials (scripts/stack_credentials.sh with this topology's addresses).
+# shellcheck source=cluster_credentials.sh
+. "$REPO_DIR/scripts/stack.d/cluster_credentials.sh"
+
 service_port() { topo_field "$1" port; }
 profile_autostarts() { return 0; }
 client_port() { if [ "${1:-backend}" = backend ]; then topo_field haproxy port; else topo_option haproxy "$1"; fi; }
 
 # libpq tries the hosts in turn and keeps the one that takes writes (the primary, whichever it is now).
-pg_dsn() {
+pg_dsn() {  # DB USER
     local -a hosts=() ports=() node
     for node in "${PG_NODES[@]}"; do hosts+=("$(topo_field "$node" host)"); ports+=("$(topo_field "$node" port)"); done
-    echo "host=$(join_by , "${hosts[@]}") port=$(join_by , "${ports[@]}") dbname=$1 user=postgres target_session_attrs=${2:-read-write} connect_timeout=2"
+    echo "host=$(join_by , "${hosts[@]}") port=$(join_by , "${ports[@]}") dbname=$1 user=$2 target_session_attrs=read-write connect_timeout=2"
 }
-admin_pg_dsn() { pg_dsn "$1"; }
-# The cluster still trusts loopback logins and uses RabbitMQ's guest (per-service users: single.sh).
-svc_credentials_env() {
-    echo "PG_DSN=$(pg_dsn "$1")"
-    echo "AMQP_URL=$(svc_amqp_url)"
-    [ "$1" != counters ] || echo "RECONCILE_DIALOGS_DSN=$(pg_dsn dialogs)"   # the periodic reconciliation
-}
-svc_amqp_url() {
-    local -a urls=() node
-    for node in "${RMQ_NODES[@]}"; do urls+=("amqp://guest:guest@$(host_port "$node")/"); done
-    join_by , "${urls[@]}"
-}
+admin_pg_dsn() { pg_dsn "$1" postgres; }
+svc_pg_dsn() { pg_dsn "$1" "$2"; }
+svc_credentials_env() { creds_service_env "$1"; }
 svc_redis_url() {
     local -a addrs=() node
     for node in "${SENTINELS[@]}"; do addrs+=("$(host_port "$node")"); done
@@ -87,7 +82,7 @@ svc_upstream_url() { echo "http://$(topo_field haproxy host):$(client_port "$1")
 # Its config, state and pid files live in the data folder (the pid files' default is /tmp).
 pgaf_env_pairs() {
     printf '%s\n' "HOME=$PGAF_HOME" "XDG_CONFIG_HOME=$PGAF_HOME/config" "XDG_DATA_HOME=$PGAF_HOME/share" \
-        "XDG_RUNTIME_DIR=$PGAF_HOME/run" "PATH=$PG_BIN:/usr/bin:/bin"
+        "XDG_RUNTIME_DIR=$PGAF_HOME/run" "PATH=$PG_BIN:/usr/bin:/bin" "PGPASSFILE=$PGAF_PGPASS"
 }
 pgaf() {
     local -a envs; mapfile -t envs < <(pgaf_env_pairs)
@@ -101,7 +96,7 @@ init_pg_monitor() {
     [ -f "$PG_ROOT/pg-monitor/PG_VERSION" ] && return 0
     log "pg_auto_failover: creating the monitor"
     pgaf create monitor --pgdata "$PG_ROOT/pg-monitor" --pgport "$(topo_field pg-monitor port)" \
-        --hostname "$(topo_field pg-monitor host)" --auth trust --no-ssl --pgctl "$PG_BIN/pg_ctl" \
+        --hostname "$(topo_field pg-monitor host)" --skip-pg-hba --no-ssl --pgctl "$PG_BIN/pg_ctl" \
         >"$LOG_DIR/pg-monitor-create.log" 2>&1 || pg_create_failed pg-monitor
 }
 
@@ -118,7 +113,7 @@ init_pg_node() {
     log "pg_auto_failover: creating $node"
     pgaf create postgres --pgdata "$pgdata" --pgport "$(topo_field "$node" port)" \
         --hostname "$(topo_field "$node" host)" --listen "$(topo_field "$node" host)" --name "$node" \
-        --monitor "$(monitor_uri)" --auth trust --no-ssl --pgctl "$PG_BIN/pg_ctl" \
+        --monitor "$(monitor_uri)" --skip-pg-hba --no-ssl --pgctl "$PG_BIN/pg_ctl" \
         >"$LOG_DIR/$node-create.log" 2>&1 || pg_create_failed "$node"
     pgaf config set --pgdata "$pgdata" timeout.network_partition_timeout "$PGAF_PARTITION_TIMEOUT" >/dev/null
     # Our settings in a file of their own, included last (a clone copies both from the primary).
@@ -144,7 +139,9 @@ EOF
 # Nodes are created one at a time: a standby can only clone a primary whose keeper runs.
 start_postgres() {
     install -d -o postgres -g postgres -m 700 "$PG_ROOT" "$PGAF_HOME" "$PGAF_HOME/run"
+    pgaf_write_pgpass
     init_pg_monitor
+    pg_write_hba pg-monitor
     start_components pg-monitor
     wait_ready pg-monitor
     local setting changed=0
@@ -158,6 +155,7 @@ start_postgres() {
     local node
     for node in "${PG_NODES[@]}"; do
         init_pg_node "$node"
+        pgaf_skip_hba "$node"
         profile_before_start "$node"
         start_components "$node"
         wait_ready "$node"
@@ -418,7 +416,12 @@ profile_start_infra() {
     wait_for "a Redis primary known to the sentinels" redis_primary
 }
 
-profile_after_infra() { ensure_databases "$(admin_pg_dsn postgres)"; }
+profile_after_infra() {
+    ensure_databases "$(admin_pg_dsn postgres)"
+    pgaf_set_passwords
+    creds_setup_postgres
+    creds_setup_rabbitmq
+}
 
 # HAProxy must have seen the copies healthy before clients are told the cluster is up.
 profile_after_services() {
@@ -446,7 +449,7 @@ recover_crashed_primary() {
 # A node that died leaves pid files that only it could have removed: nothing else uses them.
 profile_before_start() {
     case "$(topo_field "$1" role 2>/dev/null)" in
-        postgres) [ "$(component_state "$1")" = RUNNING ] || recover_crashed_primary "$1" ;;
+        postgres) [ "$(component_state "$1")" = RUNNING ] || { pg_write_hba "$1"; recover_crashed_primary "$1"; } ;;
         rabbitmq) [ "$(component_state "$1")" = RUNNING ] || rm -f "$CL/$1/mnesia/$(rmq_node_name "$1").pid" ;;
     esac
 }
@@ -488,7 +491,7 @@ profile_ps() {
 
 profile_env() {
     cat <<EOF
-export AMQP_URL='$(svc_amqp_url)'
+$(creds_env)
 export REDIS_URL='$(svc_redis_url)' REDIS_MASTER=$REDIS_MASTER
 export RABBITMQ_PORT=$(topo_field "${RMQ_NODES[0]}" port)
 export HAPROXY_SOCKET='$CL/haproxy.sock' CLUSTER_TOPOLOGY='$TOPOLOGY'

@@ -7,7 +7,6 @@ never count against 127.0.0.1, which every other test uses; the accounts they lo
 """
 import concurrent.futures
 import json
-import os
 import random
 import socket
 import time
@@ -15,18 +14,18 @@ import urllib.error
 import urllib.request
 import uuid
 
-import pika
-import psycopg2
 import pytest
 import requests
 
 from conftest import TIMEOUT, user_payload
-from saga_helpers import (COUNTERS_DSN, DATA_DIR, PORTS, REQUEST_EXCHANGE, ChatUser, counters_q, db_counter,
+# 3. each service its own credentials: the checks the cluster's tests run too (credential_checks.py),
+# collected here as tests of this module.
+from credential_checks import (  # noqa: F401
+    test_counters_broker_user_cannot_publish_count_requests, test_dialogs_role_cannot_read_counters_tables_nor_act_as_superuser,
+    test_guest_is_gone)
+from saga_helpers import (COUNTERS_DSN, DATA_DIR, PORTS, ChatUser, counters_q, db_counter,
                           dialogs_q, metric, set_db_counter, stack, wait_for, wait_quiet, wait_services_ready)
 
-SECRETS_DIR = os.environ.get("STACK_SECRETS_DIR", str(DATA_DIR / "secrets"))
-RABBITMQ_PORT = int(os.environ.get("RABBITMQ_PORT", 55672))
-PG_PORT = int(os.environ.get("PG_PORT", 55432))
 ACCOUNT_LIMIT = 10   # backend's defaults (LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS)
 ADDRESS_LIMIT = 100
 
@@ -50,11 +49,6 @@ def post_from(source_ip, base_url, path, body):
 def fresh_address():
     """A loopback address nobody used yet (127.100.0.0 and up: far from 127.0.0.1)."""
     return f"127.{random.randint(100, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
-
-
-def secret(name):
-    with open(os.path.join(SECRETS_DIR, name), encoding="ascii") as f:
-        return f.read().strip()
 
 
 # --------------------------------------------------------------------------
@@ -152,74 +146,6 @@ def test_hashes_in_line_are_bounded_and_the_rest_refused_at_once(base_url, regis
     assert all(r[1] == "1" for r in refused), refused
     assert min(r[2] for r in refused) < 0.5, refused  # refused at once, not after waiting in line
     assert metric(PORTS["backend"], "password_hashes_refused_total") >= len(refused)
-
-
-# --------------------------------------------------------------------------
-# 3. each service its own credentials
-# --------------------------------------------------------------------------
-def amqp_as(user):
-    return pika.BlockingConnection(pika.ConnectionParameters(
-        "127.0.0.1", RABBITMQ_PORT, credentials=pika.PlainCredentials(user, secret(f"amqp-{user}.password")),
-        connection_attempts=1, socket_timeout=5))
-
-
-def test_counters_broker_user_cannot_publish_count_requests():
-    conn = amqp_as("counters")
-    try:
-        ch = conn.channel()
-        ch.confirm_delivery()
-        with pytest.raises(pika.exceptions.ChannelClosedByBroker) as refused:
-            ch.basic_publish(exchange=REQUEST_EXCHANGE, routing_key="a.b", body=b"{}", mandatory=True)
-        assert refused.value.reply_code == 403, refused.value
-    finally:
-        if conn.is_open:
-            conn.close()
-    # Nor may dialogs' user read counters' queue.
-    conn = amqp_as("dialogs")
-    try:
-        ch = conn.channel()
-        with pytest.raises(pika.exceptions.ChannelClosedByBroker) as refused:
-            ch.basic_get("counters.unreadMessages")
-        assert refused.value.reply_code == 403
-    finally:
-        if conn.is_open:
-            conn.close()
-
-
-def test_guest_is_gone():
-    with pytest.raises(pika.exceptions.ProbableAuthenticationError):
-        pika.BlockingConnection(pika.ConnectionParameters(
-            "127.0.0.1", RABBITMQ_PORT, credentials=pika.PlainCredentials("guest", "guest"),
-            connection_attempts=1, socket_timeout=5))
-
-
-def pg_as(role, dbname):
-    return psycopg2.connect(host="127.0.0.1", port=PG_PORT, dbname=dbname, user=role,
-                            password=secret(f"pg-{role}.password"), connect_timeout=5)
-
-
-def test_dialogs_role_cannot_read_counters_tables_nor_act_as_superuser():
-    with pytest.raises(psycopg2.Error) as refused:
-        conn = pg_as("dialogs", "counters")
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT count(*) FROM unread_messages")
-        finally:
-            conn.close()
-    assert "permission denied" in str(refused.value), refused.value
-    conn = pg_as("dialogs", "dialogs")
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            assert cur.fetchone() == (False,)
-            cur.execute("SELECT count(*) FROM messages")  # its own tables it reads
-            assert cur.fetchone()[0] >= 0
-    finally:
-        conn.close()
-    # No password, no connection: the roles' secrets are not optional.
-    with pytest.raises(psycopg2.OperationalError):
-        psycopg2.connect(host="127.0.0.1", port=PG_PORT, dbname="counters", user="counters",
-                         password="wrong", connect_timeout=5).close()
 
 
 # --------------------------------------------------------------------------

@@ -53,7 +53,9 @@ std::chrono::milliseconds EnvReader::Millis(std::string_view name, std::chrono::
     return std::chrono::milliseconds(Int(name, fallback.count(), 0, 86'400'000));
 }
 
-std::string MaskUrlPassword(std::string_view url) {
+namespace {
+
+std::string MaskOneUrlPassword(std::string_view url) {
     const auto scheme = url.find("://");
     if (scheme == std::string_view::npos) {
         return std::string(url);
@@ -64,6 +66,23 @@ std::string MaskUrlPassword(std::string_view url) {
         return std::string(url);
     }
     return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
+}  // namespace
+
+// A list (AMQP_URL: one URL a broker node, comma-separated) is masked URL by URL.
+std::string MaskUrlPassword(std::string_view urls) {
+    std::string masked;
+    std::size_t start = 0;
+    for (;;) {
+        const auto comma = urls.find(',', start);
+        masked += MaskOneUrlPassword(urls.substr(start, comma == std::string_view::npos ? comma : comma - start));
+        if (comma == std::string_view::npos) {
+            return masked;
+        }
+        masked += ',';
+        start = comma + 1;
+    }
 }
 
 }  // namespace sn::config

@@ -34,6 +34,11 @@ TEST(EnvReader, MasksSecretsAndUrlPasswords) {
     EXPECT_EQ(env.Effective().at("SN_TEST_SECRET").as_string(), "***");
 }
 
+TEST(MaskUrlPassword, MasksEveryUrlOfAList) {
+    EXPECT_EQ(MaskUrlPassword("amqp://dialogs:s1@127.0.0.31:5672/,amqp://dialogs:s2@127.0.0.32:5672/,amqp://x@h/"),
+              "amqp://dialogs:***@127.0.0.31:5672/,amqp://dialogs:***@127.0.0.32:5672/,amqp://x@h/");
+}
+
 TEST(MaskUrlPassword, LeavesUrlsWithoutPasswordAlone) {
     EXPECT_EQ(MaskUrlPassword("http://127.0.0.1:8081"), "http://127.0.0.1:8081");
     EXPECT_EQ(MaskUrlPassword("host=x port=1"), "host=x port=1");

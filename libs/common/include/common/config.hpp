@@ -33,7 +33,7 @@ class EnvReader {
     boost::json::object effective_;
 };
 
-/// "amqp://user:secret@host/" -> "amqp://user:***@host/"; other text unchanged.
-[[nodiscard]] std::string MaskUrlPassword(std::string_view url);
+/// "amqp://user:secret@host/" -> "amqp://user:***@host/", each URL of a comma-separated list; other text unchanged.
+[[nodiscard]] std::string MaskUrlPassword(std::string_view urls);
 
 }  // namespace sn::config
