@@ -62,6 +62,13 @@ def running_rabbit_nodes(node):
     return {rabbit_component(n) for n in status["running_nodes"]}
 
 
+def rabbit_node_sees_all(node):
+    try:
+        return running_rabbit_nodes(node) == set(RMQ_NODES)
+    except (AssertionError, subprocess.SubprocessError, ValueError):  # paused or restarting: rabbitmqctl fails
+        return False
+
+
 def pg_states():
     conn = psycopg2.connect(MONITOR_DSN, connect_timeout=3)
     try:
@@ -293,6 +300,10 @@ def test_3_partition_one_rabbitmq_node(pairs):
         state["cut"] = False
         wait_for(lambda: running_rabbit_nodes(next(n for n in RMQ_NODES if n != state["node"])) == set(RMQ_NODES),
                  timeout=120, desc="the partition healed")
+        # The majority's view is not enough: the node that was cut off paused itself (pause_minority)
+        # and must have restarted, seeing the whole cluster, before the round is over.
+        wait_for(lambda: rabbit_node_sees_all(state["node"]), timeout=180, interval=1,
+                 desc=f"{state['node']} itself running in the whole cluster again")
 
     try:
         run_round("rabbitmq node partitioned", pairs, inject, recover)
