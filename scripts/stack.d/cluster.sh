@@ -67,6 +67,8 @@ svc_credentials_env() {
     echo "PG_DSN=$(pg_dsn "$1")"
     echo "AMQP_URL=$(svc_amqp_url)"
     [ "$1" != counters ] || echo "RECONCILE_DIALOGS_DSN=$(pg_dsn dialogs)"   # the periodic reconciliation
+    # The backend's read-only queries on the standby while there is one (docs/api.md, "Reads from the standby").
+    [ "$1" != backend ] || echo "PG_READ_DSN=$(pg_dsn backend prefer-standby) application_name=backend-read"
 }
 svc_amqp_url() {
     local -a urls=() node
