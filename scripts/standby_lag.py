@@ -72,6 +72,8 @@ def main():
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--writers", type=int, default=4, help="threads inserting on the primary meanwhile")
     parser.add_argument("--interval-ms", type=float, default=10, help="pause between two probes")
+    parser.add_argument("--remote-apply", action="store_true",
+                        help="the probe commits with synchronous_commit=remote_apply (waits for the standby to apply)")
     parser.add_argument("--dsn", default=os.environ.get("BACKEND_PG_DSN", ""),
                         help="the cluster's multi-host DSN (default: BACKEND_PG_DSN from scripts/stack env)")
     args = parser.parse_args()
@@ -92,6 +94,8 @@ def main():
     assert in_recovery, "the standby DSN reached a primary"
     print(f"primary port {pport}: synchronous_commit={sync_commit} synchronous_standby_names='{sync_names}'; "
           f"standby port {sport}")
+    if args.remote_apply:
+        pcur.execute("SET synchronous_commit = remote_apply")
     pcur.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigserial PRIMARY KEY, payload text, "
                  "at timestamptz DEFAULT clock_timestamp())")
     time.sleep(0.5)  # the table reaches the standby
@@ -105,13 +109,15 @@ def main():
     for t in threads:
         t.start()
     time.sleep(0.5)
-    visible_ms, first_poll = [], 0
+    visible_ms, commit_ms, first_poll = [], [], 0
     started = time.monotonic()
     try:
         for _ in range(args.samples):
+            sent = time.monotonic()
             pcur.execute(f"INSERT INTO {TABLE} (payload) VALUES ('probe') RETURNING id")
             (row_id,) = pcur.fetchone()
             committed = time.monotonic()   # autocommit: COMMIT has returned
+            commit_ms.append((committed - sent) * 1000)
             polls = 0
             deadline = committed + 10
             while True:
@@ -131,7 +137,9 @@ def main():
             t.join(timeout=10)
         elapsed = time.monotonic() - started
         pcur.execute(f"DROP TABLE IF EXISTS {TABLE}")
-    print(f"write load: {args.writers} writers, {sum(counts) / elapsed:.0f} commits/s on the primary")
+    print(f"write load: {args.writers} writers, {sum(counts) / elapsed:.0f} commits/s on the primary; "
+          f"probe commits with synchronous_commit={'remote_apply' if args.remote_apply else sync_commit}")
+    print(summary("probe INSERT + COMMIT on the primary", commit_ms))
     print(summary("commit on the primary -> row visible on the standby (incl. one poll's round trip)", visible_ms))
     print(f"  visible at the first poll: {first_poll}/{len(visible_ms)}")
     print(summary("pg_stat_replication.replay_lag (non-NULL samples, every 50 ms)", replay_ms))

@@ -50,15 +50,17 @@ def read_queries_on(node):
         conn.close()
 
 
-def backend_reads(server):
-    """pg_reads_total{pool="read"|"search", server} summed over both backend copies."""
+def backend_reads(server=None):
+    """pg_reads_total{pool="read"|"search", server} summed over both backend copies; without a
+    server, pg_read_retries_total."""
+    prefix, label = ("pg_reads_total{", f'server="{server}"') if server else ("pg_read_retries_total{", "")
     total = 0.0
-    for name, part in topology().items():
+    for part in topology().values():
         if part["role"] != "backend":
             continue
         text = requests.get(f"http://{part['host']}:{part['port']}/metrics", timeout=5).text
         for line in text.splitlines():
-            if line.startswith("pg_reads_total{") and f'server="{server}"' in line:
+            if line.startswith(prefix) and label in line:
                 total += float(line.split()[-1])
     return total
 
@@ -127,6 +129,9 @@ def test_reads_carry_on_while_the_standby_is_killed_and_return_to_it(reader):
                  desc=f"reads back on {node}")
     finally:
         readers.stop()
-    print(f"\nstandby {node} killed and back: {readers.ok} reads answered 200, {len(readers.failures)} failed")
+    retried = backend_reads() - retries
+    print(f"\nstandby {node} killed and back: {readers.ok} reads answered 200, {len(readers.failures)} failed, "
+          f"{retried:.0f} read again after their connection died")
     assert readers.ok > 100
+    assert retried > 0, "the kill broke no open read connection: the test proved nothing"
     assert not readers.failures, f"reads failed while the standby was away: {readers.errors[:5]}"
