@@ -106,6 +106,7 @@ def test_user_get_and_search_run_on_the_standby(reader):
 def test_reads_carry_on_while_the_standby_is_killed_and_return_to_it(reader):
     node = standby()
     assert node, pg_states()
+    retries = backend_reads()
     search = {"first_name": "Standbyreads", "last_name": "a"}
     readers = Readers([
         lambda s: s.get(f"{BASE}/user/get/{reader.id}", timeout=HTTP_TIMEOUT),
