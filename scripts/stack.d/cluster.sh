@@ -60,14 +60,18 @@ profile_autostarts() { return 0; }
 client_port() { if [ "${1:-backend}" = backend ]; then topo_field haproxy port; else topo_option haproxy "$1"; fi; }
 
 # libpq tries the hosts in turn and keeps the one that takes writes (the primary, whichever it is now).
-pg_dsn() {  # DB USER
+pg_dsn() {  # DB USER [TARGET_SESSION_ATTRS]
     local -a hosts=() ports=() node
     for node in "${PG_NODES[@]}"; do hosts+=("$(topo_field "$node" host)"); ports+=("$(topo_field "$node" port)"); done
-    echo "host=$(join_by , "${hosts[@]}") port=$(join_by , "${ports[@]}") dbname=$1 user=$2 target_session_attrs=read-write connect_timeout=2"
+    echo "host=$(join_by , "${hosts[@]}") port=$(join_by , "${ports[@]}") dbname=$1 user=$2 target_session_attrs=${3:-read-write} connect_timeout=2"
 }
 admin_pg_dsn() { pg_dsn "$1" postgres; }
 svc_pg_dsn() { pg_dsn "$1" "$2"; }
-svc_credentials_env() { creds_service_env "$1"; }
+svc_credentials_env() {
+    creds_service_env "$1"
+    # The backend's read-only queries on the standby while there is one (docs/api.md, "Reads from the standby").
+    [ "$1" != backend ] || echo "PG_READ_DSN=$(pg_dsn backend backend prefer-standby) application_name=backend-read"
+}
 svc_redis_url() {
     local -a addrs=() node
     for node in "${SENTINELS[@]}"; do addrs+=("$(host_port "$node")"); done

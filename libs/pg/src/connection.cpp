@@ -63,6 +63,11 @@ Connection::~Connection() { Disconnect(); }
 
 bool Connection::Healthy() const noexcept { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
 
+bool Connection::OnStandby() const noexcept {
+    const char* value = Healthy() ? PQparameterStatus(conn_.get(), "in_hot_standby") : nullptr;
+    return value != nullptr && std::string_view(value) == "on";
+}
+
 void Connection::Disconnect() noexcept {
     if (conn_) {
         wait_->Forget(PQsocket(conn_.get()));
@@ -79,7 +84,10 @@ void Connection::WaitFor(fiber::SocketWait::Until until, std::chrono::steady_clo
 
 void Connection::EnsureConnected() {
     if (Healthy()) {
-        return;
+        if (max_age_.count() == 0 || std::chrono::steady_clock::now() - connected_at_ < max_age_ ||
+            PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) {
+            return;
+        }
     }
     Disconnect();
     prepared_.clear();
@@ -107,6 +115,7 @@ void Connection::EnsureConnected() {
         Disconnect();
         throw ConnectionError("cannot connect to PostgreSQL: " + message);
     }
+    connected_at_ = std::chrono::steady_clock::now();
 }
 
 void Connection::Fail(const PGresult* result, std::string_view sql) {

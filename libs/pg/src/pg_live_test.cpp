@@ -172,6 +172,69 @@ TEST_F(PgTest, PoolReconnectsAfterTheServerDropsItsConnection) {
     EXPECT_EQ(outcome, "reconnected");
 }
 
+TEST_F(PgTest, PoolReadRunsOnceMoreWhenItsOpenConnectionTurnsOutDead) {
+    boost::asio::io_context io;
+    metrics::Registry registry;
+    Pool pool(io.get_executor(), Dsn(), 1, std::chrono::milliseconds(300));
+    pool.CountReads(registry, "test");
+    const auto outcome = OnOneThread<std::string>(io, [&]() -> boost::asio::awaitable<std::string> {
+        const auto pid = co_await pool.Read([](Connection& c) { return c.Exec("SELECT pg_backend_pid()").Int(0, 0); });
+        (void)conn_.Exec("SELECT pg_terminate_backend($1)", pid);  // a standby killed, a failover
+        const auto again =
+            co_await pool.Read([](Connection& c) { return c.Exec("SELECT pg_backend_pid()").Int(0, 0); });
+        if (again == pid) {
+            co_return "same backend";
+        }
+        try {  // a statement timeout leaves the connection open: not repeated
+            (void)co_await pool.Read([](Connection& c) { return c.Exec("SELECT pg_sleep(1)").Rows(); });
+            co_return "no timeout";
+        } catch (const ConnectionError&) {
+        }
+        co_return "read again once";
+    });
+    EXPECT_EQ(outcome, "read again once");
+    const auto text = registry.Render();
+    EXPECT_NE(text.find("pg_read_retries_total{pool=\"test\"} 1\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("pg_reads_total{pool=\"test\",server=\"primary\"} 2\n"), std::string::npos) << text;
+}
+
+TEST_F(PgTest, PoolReadDoesNotRepeatAConnectThatFailed) {
+    boost::asio::io_context io;
+    metrics::Registry registry;
+    Pool pool(io.get_executor(), "host=127.0.0.1 port=1 dbname=x user=x", 1, std::chrono::milliseconds(300));
+    pool.CountReads(registry, "test");
+    const auto outcome = OnOneThread<std::string>(io, [&]() -> boost::asio::awaitable<std::string> {
+        try {
+            (void)co_await pool.Read([](Connection& c) { return c.Exec("SELECT 1").Rows(); });
+            co_return "answered";
+        } catch (const ConnectionError&) {
+            co_return "refused";
+        }
+    });
+    EXPECT_EQ(outcome, "refused");
+    EXPECT_NE(registry.Render().find("pg_read_retries_total{pool=\"test\"} 0\n"), std::string::npos);
+}
+
+TEST_F(PgTest, PoolReopensAConnectionOlderThanReopenAfterButNotInsideATransaction) {
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(), Dsn(), 1, std::chrono::milliseconds(5000), std::chrono::seconds(1));
+    const auto pids =
+        OnOneThread<std::vector<std::int64_t>>(io, [&]() -> boost::asio::awaitable<std::vector<std::int64_t>> {
+            auto seen = co_await pool.Transact([](Connection& c) {
+                std::vector<std::int64_t> in_tx{c.Exec("SELECT pg_backend_pid()").Int(0, 0)};
+                std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+                in_tx.push_back(c.Exec("SELECT pg_backend_pid()").Int(0, 0));
+                return in_tx;
+            });
+            seen.push_back(
+                co_await pool.Run([](Connection& c) { return c.Exec("SELECT pg_backend_pid()").Int(0, 0); }));
+            co_return seen;
+        });
+    ASSERT_EQ(pids.size(), 3U);
+    EXPECT_EQ(pids[0], pids[1]) << "reopened inside a transaction";
+    EXPECT_NE(pids[1], pids[2]) << "not reopened after a second";
+}
+
 TEST_F(PgTest, PoolConnectsPastAHostThatRefuses) {
     // A cluster's DSN lists every node; libpq replaces the refused host's socket by the next
     // one's between two polls, usually under the same descriptor number.

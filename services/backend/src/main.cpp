@@ -39,10 +39,24 @@ int main() {
         login_limits.window =
             std::chrono::seconds(env.Int("LOGIN_FAILURE_WINDOW_SECONDS", login_limits.window.count(), 1, 86'400));
 
+        // Read-only queries that may miss the newest writes (user get and search, feeds from the
+        // tables) go here; unset: to PG_DSN like the rest (docs/api.md, "Reads from the standby").
+        const auto read_dsn = env.String("PG_READ_DSN", "");
+        const auto read_pool_size =
+            static_cast<std::size_t>(env.Int("PG_READ_POOL_SIZE", rt.base.pg_pool_size, 1, 256));
+        // A read connection that fell back to the primary moves back to a standby this long after it opened.
+        const auto read_reopen =
+            std::chrono::seconds(read_dsn.empty() ? 0 : env.Int("PG_READ_REOPEN_SECONDS", 10, 0, 86'400));
+
         const auto& signer = rt.Make<sn::auth::TokenSigner>(rt.keys, ttl);
-        auto& search_db =
-            rt.Make<sn::pg::Pool>(rt.io.get_executor(), rt.base.pg_dsn, search_pool_size, rt.base.pg_statement_timeout);
-        auto& users = rt.Make<backend::UserRepository>(rt.db, search_db);
+        auto& read_db = read_dsn.empty() ? rt.db
+                                         : rt.Make<sn::pg::Pool>(rt.io.get_executor(), read_dsn, read_pool_size,
+                                                                 rt.base.pg_statement_timeout, read_reopen);
+        auto& search_db = rt.Make<sn::pg::Pool>(rt.io.get_executor(), read_dsn.empty() ? rt.base.pg_dsn : read_dsn,
+                                                search_pool_size, rt.base.pg_statement_timeout, read_reopen);
+        read_db.CountReads(rt.metrics, "read");
+        search_db.CountReads(rt.metrics, "search");
+        auto& users = rt.Make<backend::UserRepository>(rt.db, read_db, search_db);
         auto& dialogs = rt.Make<sn::http::Upstream>(rt.io.get_executor(), dialogs_url);
         auto& counters = rt.Make<sn::http::Upstream>(rt.io.get_executor(), counters_url);
         auto& cache = rt.Make<sn::redis::Pool>(rt.io.get_executor(), redis, redis_pool_size);
@@ -51,7 +65,7 @@ int main() {
             local = &rt.Make<backend::feed::LocalCache>(local_cache_bytes, rt.metrics);
             rt.Make<sn::redis::Tracking>(redis, "backend-feed-tracking", local->TrackedPrefixes(), *local);
         }
-        auto& feed = rt.Make<backend::feed::FeedService>(rt.db, cache, celebrity_followers, rt.metrics, local);
+        auto& feed = rt.Make<backend::feed::FeedService>(rt.db, read_db, cache, celebrity_followers, rt.metrics, local);
         auto& live = rt.Make<backend::LiveChannel>(backend::FeedLiveSource(), broker, rt.metrics);
         auto& live_dialogs = rt.Make<backend::LiveChannel>(backend::DialogLiveSource(), broker, rt.metrics);
         auto& outbox =
@@ -76,6 +90,11 @@ int main() {
         sn::log::Info("static files", {{"dir", web_dir}, {"files", static_cast<std::int64_t>(files)}});
         // Redis is a cache: the feed is served from the tables without it, so it is not a readiness check.
         rt.AddReadinessCheck([&fanout]() -> boost::asio::awaitable<bool> { co_return fanout.Consuming(); });
+        // With PG_READ_DSN: a read pool reaches the primary when no standby answers, so this fails
+        // only when neither does.
+        if (!read_dsn.empty()) {
+            rt.AddReadinessCheck([&read_db]() -> boost::asio::awaitable<bool> { co_return co_await read_db.Ping(); });
+        }
         rt.OnStop([&outbox, &fanout, &live, &live_dialogs] {
             live_dialogs.Stop();
             live.Stop();

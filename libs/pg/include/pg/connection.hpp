@@ -115,6 +115,14 @@ class Connection {
     void AfterCommit(CommitHook hook);
 
     [[nodiscard]] bool Healthy() const noexcept;
+    /// True while connected to a hot standby (PostgreSQL 14+ reports `in_hot_standby` at connect
+    /// and again when the server is promoted).
+    [[nodiscard]] bool OnStandby() const noexcept;
+
+    /// From now on the connection is closed and opened anew before a statement, outside a
+    /// transaction, once it is older than `age` (zero: never). With several hosts this moves it
+    /// back to the host libpq prefers (a standby that has come back) after a fallback.
+    void ReopenAfter(std::chrono::seconds age) noexcept { max_age_ = age; }
 
    private:
     friend class Transaction;
@@ -131,6 +139,8 @@ class Connection {
     std::string dsn_;
     std::chrono::milliseconds statement_timeout_;
     fiber::SocketWait* wait_;
+    std::chrono::seconds max_age_{0};
+    std::chrono::steady_clock::time_point connected_at_;
     std::unique_ptr<PGconn, decltype(&PQfinish)> conn_{nullptr, &PQfinish};
     std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
     std::vector<CommitHook> commit_hooks_;                   // of the open transaction

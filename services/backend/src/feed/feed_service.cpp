@@ -19,9 +19,10 @@ std::vector<Entry> ToEntries(const std::vector<Post>& posts) {
 }
 }  // namespace
 
-FeedService::FeedService(sn::pg::Pool& db, sn::redis::Pool& redis, std::int64_t celebrity_followers,
-                         sn::metrics::Registry& metrics, LocalCache* local)
+FeedService::FeedService(sn::pg::Pool& db, sn::pg::Pool& reads, sn::redis::Pool& redis,
+                         std::int64_t celebrity_followers, sn::metrics::Registry& metrics, LocalCache* local)
     : db_(db),
+      reads_(reads),
       redis_(redis),
       local_(local),
       celebrity_followers_(celebrity_followers),
@@ -60,7 +61,7 @@ boost::asio::awaitable<std::vector<Post>> FeedService::Read(const std::string& u
         }
     }
     from_tables_.Add();
-    co_return co_await db_.Run([&](sn::pg::Connection& conn) { return posts::Feed(conn, user_id, offset, limit); });
+    co_return co_await reads_.Read([&](sn::pg::Connection& conn) { return posts::Feed(conn, user_id, offset, limit); });
 }
 
 boost::asio::awaitable<std::optional<std::vector<Post>>> FeedService::ReadCached(const std::string& user_id,
@@ -110,7 +111,7 @@ boost::asio::awaitable<std::optional<std::vector<Post>>> FeedService::ReadCached
     if (!cached->celebrities.empty()) {
         const auto& celebrities = cached->celebrities;
         const auto recent =
-            co_await db_.Run([&](sn::pg::Connection& conn) { return posts::ByAuthors(conn, celebrities, count); });
+            co_await reads_.Read([&](sn::pg::Connection& conn) { return posts::ByAuthors(conn, celebrities, count); });
         merged_in = ToEntries(recent);
         for (const auto& post : recent) {
             known.emplace(post.id, post);

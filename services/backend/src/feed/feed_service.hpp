@@ -24,8 +24,12 @@ namespace backend::feed {
 /// kept in the process until Redis says it changed.
 class FeedService {
    public:
-    /// `local` (not owned; nullptr: none) must outlive it.
-    FeedService(sn::pg::Pool& db, sn::redis::Pool& redis, std::int64_t celebrity_followers,
+    /// `local` (not owned; nullptr: none) must outlive it. `reads` (a standby's, or `db` itself) serves
+    /// what is read from the tables and not kept: a page from the tables alone, the celebrities'
+    /// posts merged at read time. A rebuild and the bodies stay on `db`: what they find is stored
+    /// in Redis, where a standby's stale snapshot would outlive its lag (a post missing from a
+    /// rebuilt feed until the next change, a body not yet replicated taken for a deleted post).
+    FeedService(sn::pg::Pool& db, sn::pg::Pool& reads, sn::redis::Pool& redis, std::int64_t celebrity_followers,
                 sn::metrics::Registry& metrics, LocalCache* local = nullptr);
 
     /// The user's feed page, newest first. Arguments are references: the caller waits.
@@ -54,6 +58,7 @@ class FeedService {
                                                                                       std::int64_t limit);
 
     sn::pg::Pool& db_;
+    sn::pg::Pool& reads_;
     sn::redis::Pool& redis_;
     LocalCache* local_;
     std::int64_t celebrity_followers_;

@@ -56,13 +56,18 @@ boost::asio::awaitable<std::string> UserRepository::Create(const NewUser& user) 
 }
 
 boost::asio::awaitable<std::optional<User>> UserRepository::Find(const std::string& id) {
-    co_return co_await db_.Run([&id](sn::pg::Connection& conn) -> std::optional<User> {
+    const auto select = [&id](sn::pg::Connection& conn) -> std::optional<User> {
         auto users = ToUsers(conn.Exec(kSelectById, id));
         if (users.empty()) {
             return std::nullopt;
         }
         return std::move(users.front());
-    });
+    };
+    auto user = co_await reads_.Read(select);
+    if (!user && &reads_ != &db_) {
+        user = co_await db_.Run(select);
+    }
+    co_return user;
 }
 
 boost::asio::awaitable<bool> UserRepository::Exists(const std::string& id) {
@@ -85,7 +90,7 @@ boost::asio::awaitable<bool> UserRepository::Exists(const std::string& id) {
 
 boost::asio::awaitable<std::vector<User>> UserRepository::Search(const std::string& first_prefix,
                                                                  const std::string& second_prefix, int limit) {
-    co_return co_await search_.Run([&](sn::pg::Connection& conn) {
+    co_return co_await search_.Read([&](sn::pg::Connection& conn) {
         return ToUsers(conn.ExecPlannedPerCall(kSearch, first_prefix, second_prefix, limit));
     });
 }
