@@ -209,6 +209,23 @@ check_ports_free() {
     [ "$busy" -eq 0 ] || die "free the ports above or override them (PG_PORT, RABBITMQ_PORT, ...)"
 }
 
+# The ports the stack listens on lie in the kernel's range for the local ports of outgoing
+# connections (32768-60999 by default): a client's connection could take the port of a component
+# that is restarting after a kill, which then cannot bind. As root they are added to the ports the
+# kernel never picks (a setting of the machine, kept until reboot; it only adds to the list).
+reserve_ports() {
+    local file=/proc/sys/net/ipv4/ip_local_reserved_ports current
+    [ -w "$file" ] || return 0
+    current="$(cat "$file")"
+    printf '%s\n' ${current//,/ } "$@" | grep . | sort -u -n | paste -sd, >"$file" 2>/dev/null || true
+}
+
+stack_ports() {
+    local s
+    profile_ports
+    for s in "${ALL_SERVICES[@]}" "${EXTRA_SERVICES[@]}"; do service_port "$s"; done
+}
+
 # $1: true|false, whether the services autostart (see write_supervisor_config).
 ensure_supervisord() {
     local autostart_services="$1"
@@ -220,6 +237,8 @@ ensure_supervisord() {
     fi
     clean_stale_state
     check_ports_free
+    # shellcheck disable=SC2046
+    reserve_ports $(stack_ports)
     write_supervisor_config "$autostart_services"
     log "starting supervisord ($SUPERVISOR_CONF)"
     # A clean environment: the programs get exactly what the config says, nothing from
