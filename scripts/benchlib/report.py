@@ -31,7 +31,7 @@ def peak_rss(bench):
 def print_table(bench, peaks):
     """The summary table on stdout."""
     cols = [("scenario", 30), ("c", 3), ("req/s", 9), ("p50 ms", 7), ("p99 ms", 7), ("p99.9", 7),
-            ("CPU us/op", 9), ("wrk us/op", 9), ("RSS MiB", 7), ("other%", 6), ("ratio", 6), ("target", 30),
+            ("CPU us/op", 9), ("wrk us/op", 9), ("RSS MiB", 7), ("other%", 6), ("ratio", 6), ("floor", 6), ("target", 34),
             ("result", 6)]
     print(" ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(cols)) + "  note")
     for r in bench.rows:
@@ -40,14 +40,16 @@ def print_table(bench, peaks):
                  fmt(r.get("p99_ms"), 2), fmt(r.get("p999_ms"), 2), fmt(r.get("cpu_us_per_op"), 0),
                  fmt(r.get("wrk_cpu_us_per_op"), 0), fmt(max(rss.values()) if rss else None),
                  fmt(r.get("other_cpu_pct"), 0) + ("!" if (r.get("meter") or {}).get("foreign_load") else ""),
-                 fmt(r.get("ratio"), 2), r.get("target") or "",
+                 fmt(r.get("ratio"), 2), fmt(r.get("floor_ratio"), 2), r.get("target") or "",
                  r.get("result") or {True: "PASS", False: "MISS", None: ""}[r.get("pass")]]
         print(" ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, (_, w)) in enumerate(zip(cells, cols)))
               + "  " + (r.get("note") or ""))
     print("CPU us/op: every process of the stack per request (saga rows: per completed saga, load + drain); "
           "wrk us/op: the load generator's;\nRSS MiB: the highest service peak in the window; other%: CPU used "
           "outside the stack and wrk meanwhile (other sessions on the machine), in % of all cores;\n"
-          "!: somebody else's wrk/pgbench/amqp_bench was running too (it may have loaded this very stack).")
+          "!: somebody else's wrk/pgbench/amqp_bench was running too (it may have loaded this very stack);\n"
+          "ratio: req/s over the row's limit (send and saga: pgbench); floor: over the floor the row is judged "
+          "against (send: 2 hops + statement, saga: its legs; benchlib/limits.py).")
     print()
     print("%-12s %22s %30s  target < %d MiB" % ("peak RSS MiB", "in measured windows", "whole run, set-up included",
                                                RSS_LIMIT_MIB))
@@ -65,7 +67,7 @@ def write_json(bench, peaks, path):
     data = {"timestamp": bench.ts, "git": git_head(), "cores": os.cpu_count(),
             "args": {k: v for k, v in vars(bench.args).items()},
             "limits": {"pgbench_send": bench.limits.pg, "http_ceiling": bench.limits.http,
-                       "amqp": bench.limits.amqp_result},
+                       "amqp": bench.limits.amqp_result, "send_floor": bench.limits.floors},
             "rows": bench.rows, "details": bench.details,
             "peak_rss_mib": peaks, "rss_target_mib": RSS_LIMIT_MIB,
             "note": "wrk, the limits and the stack share this machine's cores"}

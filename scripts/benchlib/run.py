@@ -32,6 +32,7 @@ class Bench:
         self.limits = Limits(self)
         self.rows, self.details = [], {}
         self._pairs = None
+        self.legs = {"send": {}, "drain": None}  # the saga's measured legs (send.saga_legs)
 
     def add(self, row):
         self.rows.append(row)

@@ -101,15 +101,22 @@ def wrk_row(area, scenario, concurrency, w, meter, ops=None):
             "other_cpu_pct": other_cpu_pct(meter, w["wrk_cpu_us"])}
 
 
-def judge(row, limit_name, limit_value, factor=None, checks=()):
+def judge(row, limit_name, limit_value, factor=None, checks=(), floor=None):
     """Set ratio (row req/s over the limit), target text and PASS/MISS. factor: the minimum ratio;
-    checks: more (text, ok) conditions. No target at all: pass stays None."""
+    checks: more (text, ok) conditions. No target at all: pass stays None. floor: (name, value)
+    of the floor the row is judged against (limits.py): factor then applies to floor_ratio, and
+    the ratio to the limit is only printed beside it."""
     row["limit"] = {"name": limit_name, "value": limit_value}
     row["ratio"] = round(row["rps"] / limit_value, 3) if limit_value and row.get("rps") else None
+    judged, judged_name = row["ratio"], limit_name
+    if floor is not None:
+        judged_name, value = floor
+        row["floor"] = {"name": judged_name, "value": value}
+        row["floor_ratio"] = judged = round(row["rps"] / value, 3) if value and row.get("rps") else None
     texts, oks = [], []
     if factor is not None:
-        texts.append(">=%gx %s" % (factor, limit_name))
-        oks.append(row["ratio"] is not None and row["ratio"] >= factor)
+        texts.append(">=%gx %s" % (factor, judged_name))
+        oks.append(judged is not None and judged >= factor)
     for text, ok in checks:
         texts.append(text)
         oks.append(bool(ok))
