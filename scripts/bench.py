@@ -10,17 +10,23 @@ areas
           Other areas measure the limits they are quoted against when `limits` did not.
   send    POST /dialog/{id}/send alone: counters (and counters-2) stopped, so the saga consumers
           are paused while dialogs' outbox relay keeps publishing into the queue; wrk at each
-          concurrency, ratio vs pgbench_send at the same concurrency (target >= 0.8). Then
-          counters starts again and the drain is timed until `sagactl check` passes.
-  saga    the whole saga, everything running. A ladder of paced send rates (wrk delay(), each
-          step --saga-step s at --saga-connections connections; rungs are fractions of the
-          pgbench rate at that concurrency) finds the highest rate it keeps pace with: the rate
-          achieved, the PENDING backlog not growing, everything drained (sagactl check) within 2 s
-          of the load stopping. Bisected --saga-refine times between the last rung kept and the
-          first missed. Then --sustain s at that rate (target >= 0.6 x pgbench) and --half s at
-          half of what that run held (target: send->UNREAD p99 <= 50 ms, from dialogs'
-          saga_send_to_unread_seconds histogram deltas). CPU per operation here is per
-          completed saga, load plus drain.
+          concurrency, judged at >= 0.8 of the send's floor measured in the same run (the two HTTP
+          hops alone plus the statement alone: 1/(1/hops + 1/statement), latencies adding at c1,
+          CPU costs at c16 and c64; benchlib/limits.py says why), the pgbench ratio beside it.
+          Then counters starts again and the drain is timed until `sagactl check` passes.
+  saga    the whole saga, everything running. The keep-pace ladder (each step --saga-step s at
+          --saga-connections connections) first sends unpaced; if the saga keeps pace with that,
+          it is the rate. Else paced rungs at 0.5-0.9 of the unpaced rate (or --saga-rates) are
+          climbed and bisected --saga-refine times. A step keeps pace when the PENDING backlog
+          does not grow, everything drains (sagactl check) within 2 s of the load stopping and
+          no answer is an error; a paced step that achieves less than 0.95 of its rate kept pace
+          at the rate it achieved (the sends, not the saga, fell short). The sustained row says
+          which criterion stopped the ladder. Then --sustain s at that rate (target >= 0.8 of
+          the saga's floor: CPU of the send alone, consumers paused, plus the rest of a saga
+          drained, per saga; the send area's legs, measured here when it did not run; pgbench
+          ratio beside it) and --half s at half of what that run held (target: send->UNREAD
+          p99 <= 50 ms, from dialogs' saga_send_to_unread_seconds histogram deltas). CPU per
+          operation here is per completed saga, load plus drain.
           Last, --half s of each recipient listing its dialog, which marks it read: list req/s,
           read->READ p50/p99 (saga_read_to_read_seconds) and the drain.
   reads   GET /counters/unread (bench/unread.lua; target >= 0.5 x gateway ceiling, p99 <= 2 ms
@@ -32,6 +38,12 @@ areas
           the cold rebuild and post->WebSocket latency of scripts/bench_feed.py.
   search  bench/search.py per concurrency on a million users (scripts/gen_data.py --users
           1000000 first when the users table holds fewer than 950,000); target p99 <= 20 ms at c16.
+  cluster the price of replication: the send at c16 (unpaced, everything running) and the
+          sustained saga on the single profile, then on the cluster profile (scripts/stack down,
+          STACK_PROFILE=cluster scripts/stack up), each cluster row with its ratio to the single
+          one (one machine: every replica shares the same 2 cores); then the fault rounds of
+          tests/cluster/test_faults.py, a row per fault with its seconds of non-2xx answers.
+          Leaves the single stack up; runs last.
 
 Every run first empties dialogs' and counters' tables (messages, unread counters, outboxes,
 inboxes) and purges the saga's queues, with both services stopped, then loads the same background
@@ -49,9 +61,13 @@ Prints a progress line on stderr, then a table on stdout; writes results/bench_<
 of it), results/bench_<UTC>.png (gnuplot) and results/bench_<UTC>/ (raw outputs). wrk, the
 limits and the stack share the machine's cores: the figures are for this machine, as ratios.
 
+Every command the bench starts gets the running stack's coordinates (`scripts/stack env`) in its
+environment, so it measures this worktree's stack on whatever ports it has.
+
 The Makefile targets (make bench, bench-limits, bench-send, bench-saga, bench-reads,
-bench-feed, bench-search) build, bring the stack up and run this; BENCH_ARGS passes options.
-Durations: --quick is ~5 minutes for all areas, the default ~15-20.
+bench-feed, bench-search, bench-cluster) build, bring the stack up and run this; BENCH_ARGS
+passes options. Durations: --quick is ~10 minutes for all areas (the cluster ~5 of them), the
+default ~25.
 """
 import argparse
 import sys
@@ -61,13 +77,14 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import feed, limits, reads, saga, search, send  # noqa: E402
+from benchlib import cluster, feed, limits, reads, saga, search, send  # noqa: E402
 from benchlib.common import AREAS, REPO  # noqa: E402
 from benchlib.report import report  # noqa: E402
 from benchlib.run import Bench, check_ready, reset_saga_data  # noqa: E402
 
 AREA_RUNS = {"limits": limits.area_limits, "send": send.area_send, "saga": saga.area_saga,
-             "reads": reads.area_reads, "feed": feed.area_feed, "search": search.area_search}
+             "reads": reads.area_reads, "feed": feed.area_feed, "search": search.area_search,
+             "cluster": cluster.area_cluster}
 
 
 def parse_args(argv):
@@ -82,7 +99,7 @@ def parse_args(argv):
     ap.add_argument("--pairs", type=int, default=50, help="sender/recipient pairs for send and saga (50)")
     ap.add_argument("--saga-connections", type=int, default=16, help="connections of the paced saga runs (16)")
     ap.add_argument("--saga-step", type=int, help="seconds per ladder rung (15; quick 5)")
-    ap.add_argument("--saga-rates", help="explicit ladder, sends/s comma-separated (default: pgbench fractions)")
+    ap.add_argument("--saga-rates", help="explicit ladder, sends/s comma-separated (default: an unpaced step, then its fractions)")
     ap.add_argument("--saga-refine", type=int, help="bisections after the ladder (2; quick 1)")
     ap.add_argument("--sustain", type=int, help="seconds of the sustained saga run (60; quick 15)")
     ap.add_argument("--half", type=int, help="seconds of the half-rate saga run (30; quick 10)")

@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-AREAS = ("limits", "send", "saga", "reads", "feed", "search")
+AREAS = ("limits", "send", "saga", "reads", "feed", "search", "cluster")  # the order they run in
 STACK = str(REPO / "scripts/stack")
 SAGACTL = str(REPO / "build/tools/sagactl/sagactl")
 AMQP_BENCH = str(REPO / "build/tools/amqp_bench/amqp_bench")
-SERVICES = ("backend", "dialogs", "counters", "dialogs-2", "counters-2")
-COMPONENTS = SERVICES + ("postgres", "rabbitmq", "redis")
+SERVICES = ("backend", "dialogs", "counters", "backend-2", "dialogs-2", "counters-2")
+COMPONENTS = SERVICES + ("postgres", "rabbitmq", "redis")  # the single profile's
 QUEUES = ("counters.unreadMessages", "dialogs.unreadMessagesCounted")
 RSS_LIMIT_MIB = 64
 KEEP_PACE_DRAIN_S = 2.0
@@ -103,6 +103,33 @@ def stack_env():
     if "PGPASSFILE" in env:
         os.environ.setdefault("PGPASSFILE", env["PGPASSFILE"])
     return env
+
+
+def topology(env):
+    """[(name, role, host, port)] of the cluster profile's topology file (CLUSTER_TOPOLOGY, or
+    deploy/cluster.topology), the one source scripts/stack generates the cluster from."""
+    path = env.get("CLUSTER_TOPOLOGY") or str(REPO / "deploy/cluster.topology")
+    rows = []
+    with open(path) as f:
+        for line in f:
+            fields = line.split("#", 1)[0].split()
+            if len(fields) >= 4:
+                rows.append((fields[0], fields[1], fields[2], int(fields[3])))
+    return rows
+
+
+def components(env):
+    """The names `scripts/stack pid` knows in the running profile (epmd aside: it is RabbitMQ's)."""
+    if env.get("STACK_PROFILE") != "cluster":
+        return COMPONENTS
+    return tuple(name for name, role, _, _ in topology(env) if role != "epmd")
+
+
+def dialogs_metrics_urls(env):
+    """/metrics of each dialogs copy, directly (in the cluster DIALOGS_PORT is HAProxy's)."""
+    if env.get("STACK_PROFILE") != "cluster":
+        return ["http://127.0.0.1:%s/metrics" % env[k] for k in ("DIALOGS_PORT", "DIALOGS2_PORT")]
+    return ["http://%s:%d/metrics" % (host, port) for _, role, host, port in topology(env) if role == "dialogs"]
 
 
 def is_running(name):

@@ -4,7 +4,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from benchlib.common import CLK_TCK, COMPONENTS, SERVICES, stack
+from benchlib.common import CLK_TCK, SERVICES, stack
 
 
 def proc_table():
@@ -47,7 +47,8 @@ class Roots:
     """Main PID of each running component (`scripts/stack pid NAME`), resolved again only when
     one of them is gone or bench.py itself stopped or started something (invalidate())."""
 
-    def __init__(self):
+    def __init__(self, names):
+        self.names = names  # the profile's components (common.components)
         self.cache = None
 
     def invalidate(self):
@@ -56,10 +57,10 @@ class Roots:
     def get(self, table):
         if self.cache is None or any(table.get(pid, (0, 0, None, ""))[2] != start
                                      for pid, start in self.cache.values()):
-            with ThreadPoolExecutor(len(COMPONENTS)) as pool:
-                outs = pool.map(lambda n: stack("pid", n, check=False), COMPONENTS)
+            with ThreadPoolExecutor(len(self.names)) as pool:
+                outs = pool.map(lambda n: stack("pid", n, check=False), self.names)
             self.cache = {}
-            for name, out in zip(COMPONENTS, outs):
+            for name, out in zip(self.names, outs):
                 pid = out.stdout.strip()
                 if out.returncode == 0 and pid.isdigit() and int(pid) in table:
                     self.cache[name] = (int(pid), table[int(pid)][2])

@@ -1,6 +1,7 @@
 """One run: what it shares (Bench), its readiness check and the data every run starts from."""
 import contextlib
 import datetime
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -9,7 +10,8 @@ import psycopg2
 import requests
 
 import saga_metrics  # bench/saga_metrics.py
-from benchlib.common import REPO, SAGACTL, Progress, is_running, stack, stack_env, ticking
+from benchlib.common import (REPO, SAGACTL, Progress, components, dialogs_metrics_urls, is_running, stack, stack_env,
+                             ticking)
 from benchlib.limits import Limits
 from benchlib.meter import Roots, RssWatch
 from benchlib.runner import run_json_command
@@ -26,12 +28,12 @@ class Bench:
         self.work = self.out / ("bench_" + self.ts)
         self.work.mkdir(parents=True, exist_ok=True)
         self.progress = Progress()
-        self.env = stack_env()
-        self.roots = Roots()
+        self.roots = Roots(())
+        self.use_stack()
         self.rss_watch = RssWatch(self.roots)
         self.limits = Limits(self)
         self.rows, self.details = [], {}
-        self._pairs = None
+        self._pairs = {}  # per profile: each has its own users
         self.legs = {"send": {}, "drain": None}  # the saga's measured legs (send.saga_legs)
 
     def add(self, row):
@@ -40,16 +42,30 @@ class Bench:
             self.progress.say("MISS %s c=%s: %s" % (row["scenario"], row.get("concurrency"), row.get("target")))
         return row
 
+    def use_stack(self):
+        """The running stack's coordinates (`scripts/stack env`) into self.env and into this
+        process's environment, which every command the bench starts inherits: http_ceiling.sh,
+        pgbench_send.sh, sagactl, gen_data.py, bench_feed.py default to the default ports, so
+        without it they measured (and checked) whatever stack listens there. Called again when
+        the cluster area switches profiles; the meter then follows that profile's components."""
+        self.env = stack_env()
+        os.environ.update(self.env)
+        self.profile = self.env.get("STACK_PROFILE", "single")
+        self.roots.names = components(self.env)
+        self.roots.invalidate()
+
     def pairs(self):
-        """The pairs file of the send and saga areas (--pairs pairs, registered once per run)."""
-        if self._pairs is None:
-            self._pairs = str(self.work / "pairs.txt")
+        """The pairs file of the send and saga areas (--pairs pairs, registered once per run and
+        profile)."""
+        if self.profile not in self._pairs:
+            path = str(self.work / ("pairs.txt" if self.profile == "single" else "pairs_%s.txt" % self.profile))
             with ticking(self, "registering %d users" % (2 * self.args.pairs)):
-                saga_metrics.make_pairs(self.env["BACKEND_URL"], self.args.pairs, self._pairs)
-        return self._pairs
+                saga_metrics.make_pairs(self.env["BACKEND_URL"], self.args.pairs, path)
+            self._pairs[self.profile] = path
+        return self._pairs[self.profile]
 
     def dialogs_metrics(self):
-        return ["http://127.0.0.1:%s/metrics" % self.env[k] for k in ("DIALOGS_PORT", "DIALOGS2_PORT")]
+        return dialogs_metrics_urls(self.env)
 
     def control(self, verb, names, env=None):
         """scripts/stack VERB NAME for each of NAMES (start and restart wait for readiness)."""

@@ -171,15 +171,15 @@ def keep_pace_ladder(step, refine, rates=None):
     return {"rate": kept, "paced": True, "steps": steps, "stopped_by": stopped}
 
 
-def find_keep_pace_rate(bench, probe, base, base_name):
+def find_keep_pace_rate(bench, probe, base, base_name, prefix=""):
     """keep_pace_ladder over saga_run steps of --saga-step s (--saga-rates: the rungs instead of
     the unpaced step's fractions), each a row of the report (ratio to base beside it)."""
     def step(rate):
-        row = judge(saga_run(bench, probe, "saga step", rate, bench.args.saga_step), base_name, base)
+        row = judge(saga_run(bench, probe, prefix + "saga step", rate, bench.args.saga_step), base_name, base)
         row["target"], row["result"] = "keeps pace (drain<=2s)", "kept" if row["kept_pace"] else "missed"
         bench.rows.append(row)
-        bench.progress.say("saga step %s: achieved %.0f/s, drain %s s, e2e p99 %s ms -> %s" % (
-            "%d/s" % rate if rate else "unpaced", row["rps"], row["drain_s"], row["saga"]["p99_ms"],
+        bench.progress.say("%ssaga step %s: achieved %.0f/s, drain %s s, e2e p99 %s ms -> %s" % (
+            prefix, "%d/s" % rate if rate else "unpaced", row["rps"], row["drain_s"], row["saga"]["p99_ms"],
             "kept pace" if row["kept_pace"] else "missed: " + ", ".join(row["failed"])))
         return row["rps"], row["failed"]
 
@@ -208,18 +208,12 @@ def area_saga(bench):
     bench.details["saga_floor"] = floor
     probe = SagaProbe(bench.env)
     try:
-        ladder = find_keep_pace_rate(bench, probe, base, "pgbench c%d" % c)
-        rate = ladder["rate"]
-        bench.details["saga_keep_pace"] = ladder
+        row = sustained_saga(bench, probe, "", (base, "pgbench c%d" % c))
         target = (">=0.8x saga floor c%d" % c, floor["rps"])
-        if rate is None:
-            bench.add({"area": "saga", "scenario": "saga sustained", "concurrency": c, "rps": None,
-                       "target": ">=0.8x saga floor c%d" % c, "pass": False, "stopped_by": ladder["stopped_by"],
-                       "note": ladder["stopped_by"]})
+        if row.get("rps") is None:
+            row["target"] = target[0]
+            bench.add(row)
             return
-        row = saga_run(bench, probe, "saga sustained", rate if ladder["paced"] else None, bench.args.sustain)
-        row["stopped_by"] = ladder["stopped_by"]
-        row["note"] += "; ladder stopped by " + ladder["stopped_by"]
         bench.add(judge(row, "pgbench c%d" % c, base, 0.8, [("kept pace", row["kept_pace"])], floor=target))
         row = saga_run(bench, probe, "saga half rate", half_rate(row), bench.args.half)
         p99 = row["saga"]["p99_ms"]
@@ -232,3 +226,19 @@ def area_saga(bench):
             bench.progress.say("warning: dead-lettered messages: %s" % dead)
     finally:
         probe.close()
+
+
+def sustained_saga(bench, probe, prefix, base):
+    """The keep-pace ladder, then --sustain s at the rate it found (unpaced when the saga kept pace
+    with unpaced sends): the row "PREFIXsaga sustained" (the caller judges and adds it), with the criterion that stopped the ladder (stopped_by, and in its note). base:
+    (rate, name) of the limit the steps' ratio is taken to."""
+    ladder = find_keep_pace_rate(bench, probe, base[0], base[1], prefix)
+    bench.details[prefix + "saga_keep_pace"] = ladder
+    if ladder["rate"] is None:
+        return {"area": "saga", "scenario": prefix + "saga sustained", "concurrency": bench.args.saga_connections,
+                "rps": None, "pass": False, "stopped_by": ladder["stopped_by"], "note": ladder["stopped_by"]}
+    row = saga_run(bench, probe, prefix + "saga sustained", ladder["rate"] if ladder["paced"] else None,
+                   bench.args.sustain)
+    row["stopped_by"] = ladder["stopped_by"]
+    row["note"] += "; ladder stopped by " + ladder["stopped_by"]
+    return row

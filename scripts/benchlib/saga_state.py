@@ -43,7 +43,7 @@ class SagaProbe:
         """Messages ready in QUEUE (not those delivered and unacked), None if unreachable."""
         try:
             if self.amqp is None or not self.amqp.is_open:
-                params = pika.URLParameters(self.env["AMQP_URL"])  # the stack's admin user
+                params = pika.URLParameters(self.env["AMQP_URL"].split(",")[0])  # the stack's admin user
                 self.amqp = pika.BlockingConnection(params)
             channel = self.amqp.channel()
             try:
