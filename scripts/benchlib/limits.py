@@ -22,6 +22,8 @@ The saga's floor is the sum of its measured legs as CPU per saga (send.saga_legs
 alone with the consumers paused (the stack's CPU and wrk's, per send, at the saga's
 concurrency) plus the rest of the saga drained after counters came back (the stack's CPU per
 saga completed): floor = cores / (cpu_send + cpu_rest) sagas a second, with perfect overlap.
+The legs count the stack's own processes only, so on a machine shared with other sessions the
+cores are those left to the bench in the judged row's window (cores x (1 - other%); saga.py).
 """
 import os
 
