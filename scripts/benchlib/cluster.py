@@ -57,14 +57,14 @@ def profile_rows(bench, profile):
     try:
         send = saga_run(bench, probe, prefix + "send c16 unpaced, all up", None, bench.args.duration)
         send.update({"area": "cluster", "profile": profile, "target": "", "pass": None})
+        if profile == "single":
+            bench.add(send)
         saga = next((r for r in bench.rows if r["scenario"] == "saga sustained"), None) if profile == "single" else None
         if saga is None:
             saga = sustained_saga(bench, probe, prefix, (None, ""))
             saga.update({"area": "cluster", "profile": profile, "target": "", "pass": None})
             if profile == "single":
                 bench.add(saga)
-        if profile == "single":
-            bench.add(send)
         return {"send": send, "saga": saga}
     finally:
         probe.close()
@@ -76,7 +76,8 @@ def switch(bench, profile):
         return
     with ticking(bench, "cluster: %s down, %s up" % (bench.profile, profile)):
         stack("down")
-        stack("up", env={"STACK_PROFILE": profile})
+        os.environ["STACK_PROFILE"] = profile  # use_stack put the old one there; it wins over .data/profile
+        stack("up")
         bench.use_stack()
     bench.progress.say("cluster: the %s profile is up" % profile)
 
