@@ -76,7 +76,7 @@ def switch(bench, profile):
         return
     with ticking(bench, "cluster: %s down, %s up" % (bench.profile, profile)):
         stack("down")
-        os.environ["STACK_PROFILE"] = profile  # use_stack put the old one there; it wins over .data/profile
+        bench.restore_env(STACK_PROFILE=profile)  # not the old profile's coordinates (use_stack)
         stack("up")
         bench.use_stack()
     bench.progress.say("cluster: the %s profile is up" % profile)

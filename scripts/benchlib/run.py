@@ -28,6 +28,7 @@ class Bench:
         self.work = self.out / ("bench_" + self.ts)
         self.work.mkdir(parents=True, exist_ok=True)
         self.progress = Progress()
+        self.base_env = dict(os.environ)  # what bench.py was started with (use_stack)
         self.roots = Roots(())
         self.use_stack()
         self.rss_watch = RssWatch(self.roots)
@@ -47,12 +48,18 @@ class Bench:
         process's environment, which every command the bench starts inherits: http_ceiling.sh,
         pgbench_send.sh, sagactl, gen_data.py, bench_feed.py default to the default ports, so
         without it they measured (and checked) whatever stack listens there. Called again when
-        the cluster area switches profiles; the meter then follows that profile's components."""
+        the cluster area switches profiles (after restore_env, so that the profile coming up does
+        not inherit the coordinates of the one before); the meter then follows its components."""
         self.env = stack_env()
-        os.environ.update(self.env)
+        self.restore_env(**self.env)
         self.profile = self.env.get("STACK_PROFILE", "single")
         self.roots.names = components(self.env)
         self.roots.invalidate()
+
+    def restore_env(self, **extra):
+        """This process's environment back to what it was started with, plus EXTRA."""
+        os.environ.clear()
+        os.environ.update(self.base_env, **extra)
 
     def pairs(self):
         """The pairs file of the send and saga areas (--pairs pairs, registered once per run and
