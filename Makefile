@@ -5,7 +5,7 @@ BUILD_DIR := build
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
 .PHONY: deps build up up-infra down ps run test cluster-up cluster-down bench bench-limits bench-send bench-saga \
-	bench-reads bench-feed bench-search bench-median clean distclean web fuzz soak sanitize
+	bench-reads bench-feed bench-search bench-cluster bench-median clean distclean web fuzz soak sanitize
 
 deps:
 	scripts/deps.sh
@@ -58,8 +58,11 @@ web/node_modules/.package-lock.json: web/package-lock.json
 
 # Benchmarks (not tests; nothing here runs under `make test`): scripts/bench.py measures each
 # area next to the limits measured in the same run (pgbench of the send transaction, HTTP
-# ceilings, RabbitMQ), prints a table and writes results/bench_<UTC>.json and .png.
-#   make bench [BENCH_ARGS="--quick"]      every area (~15-20 min; --quick ~5 min)
+# ceilings, RabbitMQ) and the floors built from them (the send: two hops + the statement; the
+# saga: its measured legs), prints a table and writes results/bench_<UTC>.json and .png.
+#   make bench [BENCH_ARGS="--quick"]      every area (~25 min; --quick ~10 min), cluster last
+#   make bench-cluster                      single vs cluster profile (send c16, sustained saga) and
+#                                           the fault rounds' non-2xx seconds; leaves the single stack up
 #   make bench-saga [C=16] [USERS=50] [DURATION=60] [BENCH_ARGS=...]
 #     C: connections of the paced saga runs, USERS: sender/recipient pairs, DURATION: seconds of
 #     the sustained run (the old N and THREADS are gone: the saga is now driven by rate).
@@ -71,7 +74,7 @@ bench: build
 	scripts/stack up
 	$(BENCH) $(BENCH_ARGS)
 
-bench-limits bench-send bench-reads bench-feed bench-search: bench-%: build
+bench-limits bench-send bench-reads bench-feed bench-search bench-cluster: bench-%: build
 	scripts/stack up
 	$(BENCH) $* $(BENCH_ARGS)
 

@@ -2,7 +2,8 @@
 """Medians over several `make bench` runs: each targeted row's ratio and p99 in every run, their
 medians, and in how many runs it passed.
 
-Each ratio stays one measured within its own run (the row's rate over a limit of the same run),
+Each ratio stays one measured within its own run (the row's rate over a limit of the same run, or
+over its floor where the row is judged against one: the send and the sustained saga),
 since this machine's speed drifts between runs; only then are the runs' ratios put side by side.
 
     scripts/bench_median.py results/bench_20261129T*.json
@@ -16,6 +17,12 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def judged_ratio(row):
+    """The ratio the row's target judges: over its floor where it has one (send, saga sustained),
+    else over its limit."""
+    return row.get("floor_ratio") if "floor_ratio" in row else row.get("ratio")
 
 
 def targeted_rows(run):
@@ -42,7 +49,7 @@ def summarise(runs):
     lines = []
     for key in order:
         present = [row for row in by_key[key] if row is not None]
-        ratios = [row and row.get("ratio") for row in by_key[key]]
+        ratios = [row and judged_ratio(row) for row in by_key[key]]
         p99s = [row and p99_ms(row) for row in by_key[key]]
         lines.append({
             "area": key[0], "scenario": key[1], "concurrency": key[2],

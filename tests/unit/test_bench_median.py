@@ -51,3 +51,10 @@ def test_the_table_names_each_run_and_marks_what_a_run_lacks(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "bench_1.json (abc), bench_2.json (def)" in out
     assert "| list | 64 | t | 0.3 / - | 0.3 | 1 / - | 1 | 1 of 1 |" in out
+
+
+def test_a_row_judged_against_a_floor_gives_its_floor_ratio():
+    judged = row("send", 16, 0.45, True)
+    judged["floor_ratio"] = 0.82
+    (line,) = bench_median.summarise([{"rows": [judged]}])
+    assert line["ratios"] == [0.82]
