@@ -97,9 +97,16 @@ sanitize: deps
 	scripts/stack down
 	scripts/sanitize.sh
 
+# The C++ tests on a ThreadSanitizer build (build-tsan, scripts/tsan.sh), against the engines of the
+# single stack; not in `make test` (docs/hardening.md says why).
+.PHONY: tsan
+tsan: deps
+	scripts/stack down
+	scripts/tsan.sh
+
 # Removes the build tree; `distclean` also drops the stack's data (databases, queues).
 clean: down
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-tsan
 
 distclean: clean
 	rm -rf .data results
