@@ -97,12 +97,12 @@ sanitize: deps
 	scripts/stack down
 	scripts/sanitize.sh
 
-# The C++ tests on a ThreadSanitizer build (build-tsan, scripts/tsan.sh), against the engines of the
-# single stack; not in `make test` (docs/hardening.md says why).
+# ctest, e2e and a 2-minute soak on a ThreadSanitizer build (build-tsan); not in `make test`
+# (docs/hardening.md says why).
 .PHONY: tsan
 tsan: deps
 	scripts/stack down
-	scripts/tsan.sh
+	SANITIZER=thread scripts/sanitize.sh
 
 # Removes the build tree; `distclean` also drops the stack's data (databases, queues).
 clean: down

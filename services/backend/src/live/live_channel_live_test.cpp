@@ -1,6 +1,6 @@
 // Needs the RabbitMQ that `make test` starts (AMQP_URL overrides where). Where the live channel's
 // threads meet: its broker thread delivers to WebSockets that the server's I/O threads (two, as
-// in the services) add, serve and remove; scripts/tsan.sh runs this under ThreadSanitizer.
+// in the services) add, serve and remove; `make tsan` runs this under ThreadSanitizer.
 #include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
