@@ -3,12 +3,12 @@
 // in the services) add, serve and remove; `make tsan` runs this under ThreadSanitizer.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/stream.hpp>
-#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -44,8 +44,7 @@ class LiveChannelTest : public ::testing::Test {
         sn::http::ServerOptions options;
         options.port = 0;
         server_ = std::make_unique<sn::http::Server>(
-            io_, options, router_, [](std::string_view token) { return std::optional<std::string>(token); },
-            metrics_);
+            io_, options, router_, [](std::string_view token) { return std::optional<std::string>(token); }, metrics_);
         server_->Start();
         for (int i = 0; i < 2; ++i) {
             threads_.emplace_back([this] { io_.run(); });
@@ -65,8 +64,8 @@ class LiveChannelTest : public ::testing::Test {
     void Publish(const std::string& user, const std::vector<std::string>& texts) {
         std::vector<sn::amqp::OutgoingMessage> messages;
         for (const auto& text : texts) {
-            messages.push_back({.exchange = std::string(feed::kPostPosted), .routing_key = user, .body = text,
-                                .mandatory = false});
+            messages.push_back(
+                {.exchange = std::string(feed::kPostPosted), .routing_key = user, .body = text, .mandatory = false});
         }
         const auto confirmed = publisher_.PublishBatch(messages, milliseconds(5000));
         ASSERT_EQ(std::count(confirmed.begin(), confirmed.end(), true), static_cast<long>(texts.size()));
