@@ -100,9 +100,16 @@ sanitize: deps
 	scripts/stack down
 	scripts/sanitize.sh
 
+# ctest, e2e and a 2-minute soak on a ThreadSanitizer build (build-tsan); not in `make test`
+# (docs/hardening.md says why).
+.PHONY: tsan
+tsan: deps
+	scripts/stack down
+	SANITIZER=thread scripts/sanitize.sh
+
 # Removes the build tree; `distclean` also drops the stack's data (databases, queues).
 clean: down
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-tsan
 
 distclean: clean
 	rm -rf .data results

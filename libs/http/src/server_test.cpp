@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <thread>
+#include <vector>
 
 #include "common/errors.hpp"
 #include "http/client.hpp"
@@ -49,7 +50,10 @@ class ServerTest : public ::testing::Test {
             metrics_);
         server_->Start();
         client_ = std::make_unique<Upstream>(io_.get_executor(), "http://127.0.0.1:" + std::to_string(server_->Port()));
-        thread_ = std::thread([this] { io_.run(); });
+        // Two I/O threads, as the services run by default (THREADS=2).
+        for (int i = 0; i < 2; ++i) {
+            threads_.emplace_back([this] { io_.run(); });
+        }
     }
 
     ~ServerTest() override {
@@ -57,7 +61,9 @@ class ServerTest : public ::testing::Test {
         client_.reset();
         work_.reset();
         io_.stop();
-        thread_.join();
+        for (auto& thread : threads_) {
+            thread.join();
+        }
     }
 
     Response Send(Verb verb, std::string target, std::string body = {},
@@ -76,7 +82,7 @@ class ServerTest : public ::testing::Test {
     metrics::Registry metrics_;
     std::unique_ptr<Server> server_;
     std::unique_ptr<Upstream> client_;
-    std::thread thread_;
+    std::vector<std::thread> threads_;
 };
 
 boost::json::object Body(const Response& res) { return boost::json::parse(res.body()).as_object(); }

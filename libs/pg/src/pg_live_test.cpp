@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "common/ids.hpp"
@@ -318,8 +320,19 @@ TEST_F(PgTest, PeriodicJobStopsWithoutWaitingOutItsInterval) {
     EXPECT_EQ(runs, 1);
 }
 
-/// Numbers in, ten times each out, one statement per batch; the first batch also sleeps 0.1 s, so
-/// that everything submitted meanwhile has to queue. Every batch's size is recorded.
+/// Numbers in, ten times each out, in one statement.
+std::vector<std::string> TimesTen(Connection& conn, std::span<const std::string> items) {
+    const auto rows = conn.Exec("SELECT x * 10 FROM unnest($1::int[]) WITH ORDINALITY AS t(x, n) ORDER BY n",
+                                std::vector<std::string>(items.begin(), items.end()));
+    std::vector<std::string> out;
+    for (int i = 0; i < rows.Rows(); ++i) {
+        out.push_back(rows.String(i, 0));
+    }
+    return out;
+}
+
+/// TimesTen, one statement per batch; the first batch also sleeps 0.1 s, so that everything
+/// submitted meanwhile has to queue. Every batch's size is recorded.
 struct TenTimes {
     std::vector<std::size_t> batches;
     std::vector<std::string> operator()(Connection& conn, std::span<const std::string> items) {
@@ -327,13 +340,7 @@ struct TenTimes {
         if (batches.size() == 1) {
             (void)conn.Exec("SELECT pg_sleep(0.1)");
         }
-        const auto rows = conn.Exec("SELECT x * 10 FROM unnest($1::int[]) WITH ORDINALITY AS t(x, n) ORDER BY n",
-                                    std::vector<std::string>(items.begin(), items.end()));
-        std::vector<std::string> out;
-        for (int i = 0; i < rows.Rows(); ++i) {
-            out.push_back(rows.String(i, 0));
-        }
-        return out;
+        return TimesTen(conn, items);
     }
 };
 
@@ -402,6 +409,77 @@ TEST_F(PgTest, GroupCommitFailsOnlyTheBatchThatFailedAndGoesOn) {
     // "x" is no number: the statement of its batch fails, so all of that batch fail with it.
     EXPECT_EQ(batching.SubmitAll({"1", "2", "x", "4"}), (std::vector<std::string>{"10", "error", "error", "error"}));
     EXPECT_EQ(batching.SubmitAll({"5"}), (std::vector<std::string>{"50"}));
+}
+
+// As the services run them: one io_context on several threads (THREADS), so a pooled connection
+// and its stack pass from thread to thread, and a coroutine may resume on another thread than it
+// began on. Under ThreadSanitizer (`make tsan`) this is where fiber::Pool's threads meet.
+TEST_F(PgTest, PoolAndGroupCommitServeSeveralIoThreads) {
+    constexpr int kRuns = 60;
+    constexpr int kSubmits = 60;
+    boost::asio::io_context io;
+    Pool pool(io.get_executor(), Dsn(), 3, std::chrono::milliseconds(5000));
+    GroupCommit<std::string, std::string> batcher(pool, {.writers = 2, .max_batch = 8}, &TimesTen);
+    // A batch that fails fails all of its callers with one exception, which they read on their own
+    // threads (scripts/tsan.supp says why TSan needs telling that this is safe).
+    GroupCommit<std::string, std::string> failing(pool, {.writers = 1, .max_batch = 8},
+                                                  [](Connection& c, std::span<const std::string>) {
+                                                      (void)c.Exec("SELECT no_such_function()");
+                                                      return std::vector<std::string>{};
+                                                  });
+    std::mutex mutex;
+    std::map<const Connection*, int> holders;  // Runs holding each connection now
+    int overlaps = 0;                          // a connection lent to two Runs at once
+    const auto hold = [&](const Connection& c, int change) {
+        const std::lock_guard lock(mutex);
+        if ((holders[&c] += change) > 1) {
+            ++overlaps;
+        }
+    };
+    const auto table = table_;
+    std::vector<std::string> answers(kSubmits);
+    std::vector<std::string> errors(kSubmits);
+    for (int i = 0; i < kRuns; ++i) {
+        boost::asio::co_spawn(
+            io,
+            [&, i]() -> boost::asio::awaitable<void> {
+                co_await pool.Run([&](Connection& c) {
+                    hold(c, 1);
+                    (void)c.Exec("INSERT INTO " + table + " VALUES ($1, pg_backend_pid()::text)", i);
+                    hold(c, -1);
+                });
+            },
+            boost::asio::detached);
+    }
+    for (int i = 0; i < kSubmits; ++i) {
+        boost::asio::co_spawn(
+            io,
+            [&, i]() -> boost::asio::awaitable<void> {
+                auto item = std::to_string(i);
+                answers[static_cast<std::size_t>(i)] = co_await batcher.Submit(std::move(item));
+                auto doomed = std::to_string(i);
+                try {
+                    (void)co_await failing.Submit(std::move(doomed));
+                } catch (const QueryError& e) {
+                    errors[static_cast<std::size_t>(i)] = e.what();
+                }
+            },
+            boost::asio::detached);
+    }
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&io] { io.run(); });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    EXPECT_EQ(overlaps, 0);
+    EXPECT_LE(holders.size(), 3U);  // 60 Runs on the 3 connections of the pool
+    EXPECT_EQ(conn_.Exec("SELECT count(*) FROM " + table_).Int(0, 0), kRuns);
+    for (int i = 0; i < kSubmits; ++i) {
+        EXPECT_EQ(answers[static_cast<std::size_t>(i)], std::to_string(i * 10));
+        EXPECT_NE(errors[static_cast<std::size_t>(i)].find("no_such_function"), std::string::npos);
+    }
 }
 
 TEST_F(PgTest, MigrationsApplyOnceInOrder) {

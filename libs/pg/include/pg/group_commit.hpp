@@ -13,6 +13,8 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "pg/pool.hpp"
@@ -67,7 +69,8 @@ class GroupCommit {
         }
         co_await waiter->done.async_receive(boost::asio::use_awaitable);
         if (waiter->error) {
-            std::rethrow_exception(waiter->error);
+            // Taken out, so that the writer, which may let go of the waiter last, holds none of it.
+            std::rethrow_exception(std::exchange(waiter->error, nullptr));
         }
         co_return std::move(*waiter->result);
     }
@@ -107,12 +110,33 @@ class GroupCommit {
             }
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 if (error) {
-                    batch[i]->error = error;
+                    batch[i]->error = OwnCopy(error);
                 } else {
                     batch[i]->result = std::move(results[i]);
                 }
                 (void)batch[i]->done.try_send(boost::system::error_code{});
             }
+        }
+    }
+
+    /// The batch's error, made anew for one caller. The callers of a batch resume on any I/O thread:
+    /// one exception object shared by them is freed by whichever lets go of it last, ordered by a
+    /// reference count inside libstdc++ that ThreadSanitizer cannot see, so it reported the free as
+    /// racing with another caller's what() (docs/hardening.md). A copy of its own for each (with a
+    /// message string of its own: libstdc++'s exception messages are shared when copied), which the
+    /// caller takes out of its Waiter, is only ever touched on the caller's thread. Errors of other
+    /// types (a bug, bad_alloc) are passed on as they are.
+    static std::exception_ptr OwnCopy(const std::exception_ptr& error) {
+        try {
+            std::rethrow_exception(error);
+        } catch (const ConnectionError& e) {
+            return std::make_exception_ptr(ConnectionError(std::string(e.what())));
+        } catch (const UnavailableError& e) {
+            return std::make_exception_ptr(UnavailableError(std::string(e.what())));
+        } catch (const QueryError& e) {
+            return std::make_exception_ptr(QueryError(std::string(e.what()), e.sqlstate()));
+        } catch (...) {
+            return error;
         }
     }
 
