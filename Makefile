@@ -5,7 +5,7 @@ BUILD_DIR := build
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
 .PHONY: deps build up up-infra down ps run test cluster-up cluster-down bench bench-limits bench-send bench-saga \
-	bench-reads bench-feed bench-search bench-cluster bench-median clean distclean web fuzz soak sanitize
+	bench-reads bench-feed bench-search bench-cluster bench-median clean distclean web fuzz soak sanitize tsan
 
 deps:
 	scripts/deps.sh
@@ -102,7 +102,6 @@ sanitize: deps
 
 # ctest, e2e and a 2-minute soak on a ThreadSanitizer build (build-tsan); not in `make test`
 # (docs/hardening.md says why).
-.PHONY: tsan
 tsan: deps
 	scripts/stack down
 	SANITIZER=thread scripts/sanitize.sh
