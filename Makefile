@@ -87,7 +87,7 @@ bench-median:
 
 # Hardening (docs/hardening.md; `make test` runs a short version of each).
 #   make fuzz [FUZZ_SECONDS=180]   every libFuzzer target (fuzz/) for FUZZ_SECONDS each, in build-asan
-#   make soak [SOAK_MINUTES=10]    mixed traffic with a random fault every 15-25 s, then the invariants
+#   make soak [SOAK_MINUTES=10]    mixed traffic with a random fault every 12-20 s, then the invariants
 #   make sanitize                  ctest, e2e and a 2-minute soak on the ASan + UBSan build
 fuzz: deps
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),180) scripts/fuzz.sh

@@ -2,7 +2,7 @@
 """Soak with random faults (docs/hardening.md): mixed traffic at about half of the sustained
 capacity while a fault strikes every GAP seconds, then the saga's invariants and the run's figures.
 
-  scripts/soak/soak.py [--minutes 10] [--seed N] [--gap-min 15 --gap-max 25] [--rate R] [--out DIR]
+  scripts/soak/soak.py [--minutes 10] [--seed N] [--gap-min 12 --gap-max 20] [--rate R] [--out DIR]
 
 Needs the stack up (scripts/stack up, ports from the environment); starts the second copies
 (backend-2, dialogs-2, counters-2) itself and stops them at the end. Prints, and writes to
@@ -56,8 +56,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=float(os.environ.get("SOAK_MINUTES", 10)))
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--gap-min", type=float, default=15.0)
-    ap.add_argument("--gap-max", type=float, default=25.0)
+    ap.add_argument("--gap-min", type=float, default=12.0)
+    ap.add_argument("--gap-max", type=float, default=20.0)
     ap.add_argument("--rate", type=float, default=None, help="requests/s (default: half of the calibrated rate)")
     ap.add_argument("--users", type=int, default=40)
     ap.add_argument("--procs", type=int, default=3, help="client processes")
