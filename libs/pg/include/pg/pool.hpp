@@ -58,7 +58,7 @@ class Pool : public fiber::Pool<Connection> {
         });
     }
 
-    /// True when a trivial query succeeds (a dead idle connection is replaced first, as in Read).
+    /// True when a trivial query succeeds (a dead idle connection fails it once, then is replaced).
     boost::asio::awaitable<bool> Ping();
 
    private:
