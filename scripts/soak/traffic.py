@@ -30,7 +30,7 @@ class Answer:
 
 
 class KeepAlive:
-    """HTTP/1.1 with one kept-alive connection per backend copy, over http.client: a quarter of the
+    """HTTP/1.1 with one kept-alive connection per backend copy, over http.client: a fifth of the
     CPU per call that requests takes, and on two shared cores the client's CPU is the stack's
     capacity. Like urllib3 it does not reuse a connection the server has closed (readable while
     idle); any failure drops the connection and raises OSError or http.client.HTTPException."""
